@@ -1,0 +1,325 @@
+// CST → AST. Tolerant of the holes that error recovery leaves: a missing piece becomes an
+// ErrorExpr or is skipped (the syntax error itself was already reported).
+import type { CstElement, CstNode, IToken } from 'chevrotain';
+import type * as A from './ast.js';
+import { diag, type Diagnostic } from '../diagnostics/messages.js';
+import { tokenSpan, lexErrorsToDiagnostics, parseErrorsToDiagnostics, delimiterDiagnostics } from '../syntax/errors.js';
+import { parseText } from '../syntax/parser.js';
+import { UNIT_WORDS } from '../syntax/tokens.js';
+
+type Children = Record<string, CstElement[] | undefined>;
+
+const isToken = (e: CstElement | undefined): e is IToken => !!e && 'image' in e;
+const isNode = (e: CstElement | undefined): e is CstNode => !!e && 'children' in e;
+
+function tokens(c: Children, name: string): IToken[] {
+  return (c[name] ?? []).filter(isToken).filter((t) => !t.isInsertedInRecovery && !Number.isNaN(t.startOffset));
+}
+function nodes(c: Children, name: string): CstNode[] {
+  return (c[name] ?? []).filter(isNode);
+}
+
+export interface ParseResult {
+  file: A.SourceFile;
+  diagnostics: Diagnostic[];
+}
+
+class Builder {
+  readonly diagnostics: Diagnostic[] = [];
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {}
+
+  span(n: CstNode): A.Span {
+    const l = n.location;
+    if (!l || Number.isNaN(l.startOffset) || l.startLine === undefined) return this.emptySpan();
+    const endOffset = Number.isNaN(l.endOffset ?? NaN) ? l.startOffset : (l.endOffset as number);
+    return {
+      file: this.file,
+      start: { offset: l.startOffset, line: l.startLine, column: l.startColumn ?? 1 },
+      end: { offset: endOffset + 1, line: l.endLine ?? l.startLine, column: (l.endColumn ?? l.startColumn ?? 1) + 1 },
+    };
+  }
+  emptySpan(): A.Span {
+    const p = { offset: 0, line: 1, column: 1 };
+    return { file: this.file, start: p, end: p };
+  }
+  tok(t: IToken): A.Span {
+    return tokenSpan(this.file, t);
+  }
+  ident(t: IToken): A.Ident {
+    return { name: t.image, span: this.tok(t) };
+  }
+
+  sourceFile(cst: CstNode, comments: IToken[]): A.SourceFile {
+    const items: (A.ImportDecl | A.Declaration)[] = [];
+    for (const imp of nodes(cst.children, 'importDecl')) {
+      const d = this.importDecl(imp);
+      if (d) items.push(d);
+    }
+    for (const decl of nodes(cst.children, 'declaration')) {
+      const d = this.declaration(decl);
+      if (d) items.push(d);
+    }
+    items.sort((a, b) => a.span.start.offset - b.span.start.offset);
+    return {
+      path: this.file,
+      text: this.text,
+      items,
+      comments: comments.map((t) => ({ text: t.image, span: this.tok(t) })),
+    };
+  }
+
+  importDecl(n: CstNode): A.ImportDecl | undefined {
+    const c = n.children;
+    const path = tokens(c, 'path')[0];
+    if (!path) return undefined;
+    const alias = tokens(c, 'alias')[0];
+    const d: A.ImportDecl = { kind: 'import', span: this.span(n), path: this.string(path) };
+    if (alias) d.alias = this.ident(alias);
+    return d;
+  }
+
+  declaration(n: CstNode): A.Declaration | undefined {
+    const c = n.children;
+    const kind = tokens(c, 'kind')[0];
+    const name = tokens(c, 'name')[0];
+    if (!kind || !name) return undefined;
+    const d: A.Declaration = { kind: 'declaration', span: this.span(n), declKind: this.ident(kind), name: this.ident(name) };
+    const params = nodes(c, 'params')[0];
+    if (params) {
+      d.params = nodes(params.children, 'param').flatMap((p) => {
+        const pn = tokens(p.children, 'name')[0];
+        if (!pn) return [];
+        const param: A.Param = { name: this.ident(pn), span: this.span(p) };
+        const def = nodes(p.children, 'default')[0];
+        if (def) param.default = this.expression(def);
+        return [param];
+      });
+    }
+    const block = nodes(c, 'block')[0];
+    if (block) d.body = this.block(block);
+    const value = nodes(c, 'value')[0];
+    if (value) d.value = this.expression(value);
+    return d;
+  }
+
+  block(n: CstNode): A.Block {
+    const items: A.BlockItem[] = [];
+    for (const it of nodes(n.children, 'item')) {
+      const c = it.children;
+      const key = tokens(c, 'key')[0];
+      if (!key) continue;
+      const value = nodes(c, 'value')[0];
+      const inner = nodes(c, 'block')[0];
+      if (value) {
+        items.push({ kind: 'attribute', span: this.attrSpan(key, value), key: this.ident(key), value: this.expression(value) });
+      } else if (inner) {
+        const nb: A.NestedBlock = { kind: 'nested', span: this.span(it), keyword: this.ident(key), body: this.block(inner) };
+        const lbl = tokens(c, 'label')[0];
+        if (lbl) nb.label = /^[-0-9]/.test(lbl.image) ? this.number(lbl) : this.ident(lbl);
+        items.push(nb);
+      } else if (tokens(c, 'Equals').length) {
+        // `key =` with the value missing: keep the key so the checker doesn't also say it is missing.
+        const span = this.tok(key);
+        items.push({ kind: 'attribute', span, key: this.ident(key), value: { kind: 'error', span } });
+      }
+    }
+    return { span: this.span(n), items };
+  }
+
+  /** An attribute spans from its key to the end of its value (not a trailing comma). */
+  attrSpan(key: IToken, value: CstNode): A.Span {
+    const k = this.tok(key);
+    const v = this.span(value);
+    return { file: this.file, start: k.start, end: v.end.offset >= k.end.offset ? v.end : k.end };
+  }
+
+  expression(n: CstNode): A.Expr {
+    const c = n.children;
+    const lhsNode = nodes(c, 'lhs')[0];
+    if (!lhsNode) return { kind: 'error', span: this.span(n) };
+    const lhs = this.rangeExpr(lhsNode);
+    const rhsNode = nodes(c, 'rhs')[0];
+    if (!rhsNode) return lhs;
+    return { kind: 'transition', span: this.span(n), from: lhs, to: this.rangeExpr(rhsNode) };
+  }
+
+  rangeExpr(n: CstNode): A.Expr {
+    const c = n.children;
+    const lhsNode = nodes(c, 'lhs')[0];
+    if (!lhsNode) return { kind: 'error', span: this.span(n) };
+    const lhs = this.withExpr(lhsNode);
+    const rhsNode = nodes(c, 'rhs')[0];
+    if (!rhsNode) return lhs;
+    return { kind: 'range', span: this.span(n), from: lhs, to: this.withExpr(rhsNode) };
+  }
+
+  withExpr(n: CstNode): A.Expr {
+    const c = n.children;
+    const baseNode = nodes(c, 'base')[0];
+    let e: A.Expr = baseNode ? this.primary(baseNode) : { kind: 'error', span: this.span(n) };
+    for (const o of nodes(c, 'override')) {
+      const override = this.record(o);
+      e = { kind: 'with', span: { file: this.file, start: e.span.start, end: override.span.end }, base: e, override };
+    }
+    return e;
+  }
+
+  primary(n: CstNode): A.Expr {
+    const c = n.children;
+    const num = nodes(c, 'numberExpr')[0];
+    if (num) return this.numberExpr(num);
+    const str = tokens(c, 'StringLiteral')[0];
+    if (str) return this.string(str);
+    const t = tokens(c, 'True')[0] ?? tokens(c, 'False')[0];
+    if (t) return { kind: 'bool', span: this.tok(t), value: t.image === 'true' };
+    const ref = nodes(c, 'referenceOrCall')[0];
+    if (ref) return this.referenceOrCall(ref);
+    const list = nodes(c, 'list')[0];
+    if (list) return { kind: 'list', span: this.span(list), elements: nodes(list.children, 'element').map((e) => this.expression(e)) };
+    const rec = nodes(c, 'record')[0];
+    if (rec) return this.record(rec);
+    const inner = nodes(c, 'inner')[0];
+    if (inner) return this.expression(inner);
+    return { kind: 'error', span: this.span(n) };
+  }
+
+  record(n: CstNode): A.RecordExpr {
+    const keys = tokens(n.children, 'key');
+    const values = nodes(n.children, 'value');
+    const entries: A.Attribute[] = [];
+    // Keys and values pair up in order; recovery may drop a trailing value.
+    keys.forEach((k, i) => {
+      const v = values[i];
+      if (v) entries.push({ kind: 'attribute', span: this.attrSpan(k, v), key: this.ident(k), value: this.expression(v) });
+    });
+    return { kind: 'record', span: this.span(n), entries };
+  }
+
+  referenceOrCall(n: CstNode): A.Expr {
+    const c = n.children;
+    const parts = tokens(c, 'part').map((t) => this.ident(t));
+    const first = parts[0];
+    const last = parts[parts.length - 1];
+    if (!first || !last) return { kind: 'error', span: this.span(n) };
+    const ref: A.RefExpr = { kind: 'ref', span: { file: this.file, start: first.span.start, end: last.span.end }, path: parts };
+    const args = nodes(c, 'args')[0];
+    if (!args) return ref;
+    return {
+      kind: 'call',
+      span: this.span(n),
+      callee: ref,
+      args: nodes(args.children, 'arg').flatMap((a) => {
+        const v = nodes(a.children, 'value')[0];
+        if (!v) return [];
+        const arg: A.Arg = { value: this.expression(v), span: this.span(a) };
+        const name = tokens(a.children, 'name')[0];
+        if (name) arg.name = this.ident(name);
+        return [arg];
+      }),
+    };
+  }
+
+  numberExpr(n: CstNode): A.Expr {
+    const t = tokens(n.children, 'NumberLiteral')[0];
+    if (!t) return { kind: 'error', span: this.span(n) };
+    const e = this.number(t);
+    const unit = tokens(n.children, 'unit')[0];
+    if (unit) {
+      e.unit = { ...this.ident(unit), canonical: UNIT_WORDS[unit.image] ?? unit.image };
+      e.span = { file: this.file, start: e.span.start, end: this.tok(unit).end };
+    }
+    return e;
+  }
+
+  number(t: IToken): A.NumberExpr {
+    const raw = t.image;
+    const span = this.tok(t);
+    const suffix = raw.endsWith('k') ? 1024 : raw.endsWith('M') ? 1024 * 1024 : 1;
+    const digits = (suffix === 1 ? raw : raw.slice(0, -1)).replace(/_/g, '');
+    const integral = !/[.eE]/.test(digits);
+    let value = Number(digits) * suffix;
+    if (!Number.isFinite(value)) {
+      this.diagnostics.push(diag('E0106', span, `the number \`${raw}\` is too large`, { label: 'not a finite number', help: 'use a smaller value' }));
+      value = 0;
+    } else if (suffix !== 1 && !Number.isInteger(value)) {
+      this.diagnostics.push(
+        diag('E0106', span, `\`${raw}\` is not a whole number`, {
+          label: `this is ${value}`,
+          help: `a size suffix means ×${suffix}; write the whole number instead, e.g. \`${Math.round(value)}\``,
+        }),
+      );
+    }
+    return { kind: 'number', span, raw, value, integral: integral || (suffix !== 1 && Number.isInteger(value)) };
+  }
+
+  string(t: IToken): A.StringExpr {
+    const raw = t.image;
+    const span = this.tok(t);
+    const body = raw.slice(1, -1);
+    const parts: A.TemplatePart[] = [];
+    let text = '';
+    let value = '';
+    const at = (i: number): A.Span => {
+      // Strings never span lines, so columns move with offsets.
+      const off = t.startOffset + 1 + i;
+      const col = (t.startColumn ?? 1) + 1 + i;
+      return { file: this.file, start: { offset: off, line: span.start.line, column: col }, end: { offset: off + 1, line: span.start.line, column: col + 1 } };
+    };
+    for (let i = 0; i < body.length; i++) {
+      const ch = body[i]!;
+      if (ch === '\\') {
+        const nx = body[i + 1] ?? '';
+        const map: Record<string, string> = { n: '\n', t: '\t', '"': '"', '\\': '\\', '{': '{', '}': '}' };
+        const rep = map[nx];
+        if (rep === undefined) {
+          const s = at(i);
+          s.end = { ...s.end, offset: s.end.offset + 1, column: s.end.column + 1 };
+          this.diagnostics.push(diag('E0105', s, `unknown escape \`\\${nx}\``, { label: 'not a valid escape', help: 'valid escapes are \\n \\t \\" \\\\ \\{ \\}; to write a backslash, double it: `\\\\`' }));
+        } else {
+          text += rep;
+          value += rep;
+        }
+        i++;
+        continue;
+      }
+      const m = ch === '{' ? /^\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(body.slice(i)) : null;
+      if (m) {
+        if (text) parts.push({ text });
+        text = '';
+        const s = at(i);
+        s.end = { ...s.end, offset: s.start.offset + m[0].length, column: s.start.column + m[0].length };
+        parts.push({ field: m[1]!, span: s });
+        value += m[0];
+        i += m[0].length - 1;
+        continue;
+      }
+      text += ch;
+      value += ch;
+    }
+    if (text) parts.push({ text });
+    return { kind: 'string', span, raw, value, parts };
+  }
+}
+
+/** Lex, parse and build the AST of one file; every syntax error is reported, none thrown. */
+export function parseFile(file: string, text: string): ParseResult {
+  const out = parseText(text);
+  const b = new Builder(file, text);
+  const diagnostics: Diagnostic[] = [...lexErrorsToDiagnostics(file, text, out.lexErrors)];
+  const delims = delimiterDiagnostics(file, text, out.tokens);
+  diagnostics.push(...delims);
+  let parseDiags = parseErrorsToDiagnostics(file, out.tokens, out.parseErrors);
+  // An unclosed delimiter explains the parser's complaints at the end of the file and at the
+  // stray closers; keep only the parser errors that the delimiter check doesn't already cover.
+  if (delims.length) {
+    const delimOffsets = new Set(delims.map((d) => d.span?.start.offset));
+    parseDiags = parseDiags.filter((d) => !d.message.includes('end of the file') && !delimOffsets.has(d.span?.start.offset));
+  }
+  diagnostics.push(...parseDiags);
+  const ast = b.sourceFile(out.cst, out.comments);
+  diagnostics.push(...b.diagnostics);
+  return { file: ast, diagnostics };
+}

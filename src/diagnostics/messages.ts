@@ -1,0 +1,104 @@
+// The one catalog of diagnostic codes. Codes are stable: tests and users' scripts rely on them.
+// docs/errors.md is checked against this list by a test.
+import type { Span } from '../ast/ast.js';
+
+export type Severity = 'error' | 'warning';
+
+export interface CodeInfo {
+  severity: Severity;
+  /** A short name for the code, used as the heading in docs/errors.md. */
+  title: string;
+}
+
+export const CODES = {
+  // Syntax
+  E0101: { severity: 'error', title: 'unexpected character' },
+  E0102: { severity: 'error', title: 'unterminated string' },
+  E0103: { severity: 'error', title: 'unexpected token' },
+  E0104: { severity: 'error', title: 'unclosed delimiter' },
+  E0105: { severity: 'error', title: 'invalid escape in string' },
+  E0106: { severity: 'error', title: 'invalid number' },
+  // Names, imports and references
+  E0201: { severity: 'error', title: 'unknown declaration kind' },
+  E0202: { severity: 'error', title: 'undefined name' },
+  E0203: { severity: 'error', title: 'duplicate declaration' },
+  E0204: { severity: 'error', title: 'duplicate key' },
+  E0205: { severity: 'error', title: 'reference to the wrong kind of declaration' },
+  E0206: { severity: 'error', title: 'import not found' },
+  E0207: { severity: 'error', title: 'import cycle' },
+  E0208: { severity: 'error', title: 'duplicate import name' },
+  E0209: { severity: 'error', title: 'unknown block' },
+  E0210: { severity: 'error', title: 'unknown function' },
+  E0211: { severity: 'error', title: 'bad arguments' },
+  E0212: { severity: 'error', title: 'recursive definition' },
+  // Values: keys, types, units, ranges
+  E0301: { severity: 'error', title: 'unknown key' },
+  E0302: { severity: 'error', title: 'wrong type' },
+  E0303: { severity: 'error', title: 'wrong unit' },
+  E0304: { severity: 'error', title: 'value out of range' },
+  E0305: { severity: 'error', title: 'required key missing' },
+  E0306: { severity: 'error', title: 'unknown option' },
+  E0307: { severity: 'error', title: 'unknown template field' },
+  // Whole-pipeline rules
+  E0401: { severity: 'error', title: 'batch not divisible by mini-batch' },
+  E0402: { severity: 'error', title: 'schedule and train steps disagree' },
+  E0403: { severity: 'error', title: 'cycle in train order' },
+  E0404: { severity: 'error', title: 'no pipeline declaration' },
+  E0405: { severity: 'error', title: 'more than one pipeline declaration' },
+  E0406: { severity: 'error', title: 'missing data for a stage' },
+  E0407: { severity: 'error', title: 'invalid override' },
+  E0408: { severity: 'error', title: 'budget exceeds the model context' },
+  // Warnings
+  W0001: { severity: 'warning', title: 'discontinuous budget between phases' },
+  W0002: { severity: 'warning', title: 'unused declaration' },
+  W0003: { severity: 'warning', title: 'phase name contradicts its curve' },
+  W0004: { severity: 'warning', title: 'setting has no effect' },
+  // Files and internal failures
+  E0901: { severity: 'error', title: 'cannot read file' },
+  E0999: { severity: 'error', title: 'internal compiler error' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;
+
+export interface Diagnostic {
+  code: Code;
+  severity: Severity;
+  /** One line, lowercase, no trailing period. */
+  message: string;
+  span?: Span;
+  /** Short text printed under the underline. */
+  label?: string;
+  /** How to fix it. */
+  help?: string;
+  /** Other places that explain the error (e.g. the first declaration of a duplicate). */
+  related?: { message: string; span: Span }[];
+}
+
+export function diag(
+  code: Code,
+  span: Span | undefined,
+  message: string,
+  extra: { label?: string; help?: string; related?: Diagnostic['related'] } = {},
+): Diagnostic {
+  const d: Diagnostic = { code, severity: CODES[code].severity, message };
+  if (span) d.span = span;
+  if (extra.label !== undefined) d.label = extra.label;
+  if (extra.help !== undefined) d.help = extra.help;
+  if (extra.related !== undefined && extra.related.length > 0) d.related = extra.related;
+  return d;
+}
+
+export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === 'error');
+
+/** Sort by file, then position, then code, so output is stable. */
+export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) => {
+    const fa = a.span?.file ?? '';
+    const fb = b.span?.file ?? '';
+    if (fa !== fb) return fa < fb ? -1 : 1;
+    const oa = a.span?.start.offset ?? -1;
+    const ob = b.span?.start.offset ?? -1;
+    if (oa !== ob) return oa - ob;
+    return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+  });
+}

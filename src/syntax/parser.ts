@@ -1,0 +1,224 @@
+// The .siri grammar as a chevrotain CstParser. It is a "super grammar": any name may head a
+// declaration or a nested block, and any key may appear in a block; the checker then says which
+// kinds and keys are allowed. That keeps syntax errors about syntax, and lets the checker give
+// precise, named messages ("unknown key `lrr`, did you mean `lr`").
+import { CstParser, type CstNode, type IRecognitionException, type ILexingError, type IToken } from 'chevrotain';
+import * as T from './tokens.js';
+import { errorMessageProvider } from './errors.js';
+
+export class SiriParser extends CstParser {
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'full', errorMessageProvider });
+    this.performSelfAnalysis();
+  }
+
+  public file = this.RULE('file', () => {
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.importDecl) },
+        { ALT: () => this.SUBRULE(this.declaration) },
+      ]);
+    });
+  });
+
+  // import "std/presets" as presets
+  public importDecl = this.RULE('importDecl', () => {
+    this.CONSUME(T.Import);
+    this.CONSUME(T.StringLiteral, { LABEL: 'path' });
+    this.OPTION(() => {
+      this.CONSUME(T.As);
+      this.CONSUME(T.Identifier, { LABEL: 'alias' });
+    });
+  });
+
+  // train rl = presets.dapo with { ... }   |   schedule cycle(low, high = 16k) { ... }
+  public declaration = this.RULE('declaration', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'kind' });
+    this.CONSUME2(T.Identifier, { LABEL: 'name' });
+    this.OPTION(() => this.SUBRULE(this.params));
+    this.OR([
+      { ALT: () => this.SUBRULE(this.block) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Equals);
+          this.SUBRULE(this.expression, { LABEL: 'value' });
+        },
+      },
+    ]);
+  });
+
+  public params = this.RULE('params', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
+    this.OPTION(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    this.CONSUME(T.RParen);
+  });
+
+  public param = this.RULE('param', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'name' });
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expression, { LABEL: 'default' });
+    });
+  });
+
+  public block = this.RULE('block', () => {
+    this.CONSUME(T.LCurly);
+    this.MANY(() => this.SUBRULE(this.item));
+    this.CONSUME(T.RCurly);
+  });
+
+  // key = value   |   phase compress { ... }   |   repeat 3 { ... }
+  public item = this.RULE('item', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'key' });
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Equals);
+          this.SUBRULE(this.expression, { LABEL: 'value' });
+        },
+      },
+      {
+        ALT: () => {
+          this.OPTION(() => {
+            this.OR2([
+              { ALT: () => this.CONSUME2(T.Identifier, { LABEL: 'label' }) },
+              { ALT: () => this.CONSUME(T.NumberLiteral, { LABEL: 'label' }) },
+            ]);
+          });
+          this.SUBRULE(this.block);
+        },
+      },
+    ]);
+    this.OPTION2(() => this.CONSUME(T.Comma));
+  });
+
+  // a -> b   (a curve's endpoints)
+  public expression = this.RULE('expression', () => {
+    this.SUBRULE(this.rangeExpr, { LABEL: 'lhs' });
+    this.OPTION(() => {
+      this.CONSUME(T.Arrow);
+      this.SUBRULE2(this.rangeExpr, { LABEL: 'rhs' });
+    });
+  });
+
+  // 2..4
+  public rangeExpr = this.RULE('rangeExpr', () => {
+    this.SUBRULE(this.withExpr, { LABEL: 'lhs' });
+    this.OPTION(() => {
+      this.CONSUME(T.DotDot);
+      this.SUBRULE2(this.withExpr, { LABEL: 'rhs' });
+    });
+  });
+
+  // preset with { lr = 1e-6 } with { ... }
+  public withExpr = this.RULE('withExpr', () => {
+    this.SUBRULE(this.primary, { LABEL: 'base' });
+    this.MANY(() => {
+      this.CONSUME(T.With);
+      this.SUBRULE(this.record, { LABEL: 'override' });
+    });
+  });
+
+  public primary = this.RULE('primary', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.numberExpr) },
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      { ALT: () => this.SUBRULE(this.referenceOrCall) },
+      { ALT: () => this.SUBRULE(this.list) },
+      { ALT: () => this.SUBRULE(this.record) },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.SUBRULE(this.expression, { LABEL: 'inner' });
+          this.CONSUME(T.RParen);
+        },
+      },
+    ]);
+  });
+
+  // 160 steps: a unit is a name right after a number that is not itself the next key (`steps = `).
+  public numberExpr = this.RULE('numberExpr', () => {
+    this.CONSUME(T.NumberLiteral);
+    this.OPTION({
+      GATE: () => {
+        const next = this.LA(1);
+        return next.tokenType === T.Identifier && next.image in T.UNIT_WORDS && this.LA(2).tokenType !== T.Equals;
+      },
+      DEF: () => this.CONSUME(T.Identifier, { LABEL: 'unit' }),
+    });
+  });
+
+  // policy   |   presets.dapo   |   cosine(16k -> 8k)   |   scratch(layers = 2, d_model = 64)
+  public referenceOrCall = this.RULE('referenceOrCall', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'part' });
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.CONSUME2(T.Identifier, { LABEL: 'part' });
+    });
+    this.OPTION(() => this.SUBRULE(this.args));
+  });
+
+  public args = this.RULE('args', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
+    this.OPTION(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    this.CONSUME(T.RParen);
+  });
+
+  public arg = this.RULE('arg', () => {
+    this.OPTION({
+      GATE: () => this.LA(2).tokenType === T.Equals,
+      DEF: () => {
+        this.CONSUME(T.Identifier, { LABEL: 'name' });
+        this.CONSUME(T.Equals);
+      },
+    });
+    this.SUBRULE(this.expression, { LABEL: 'value' });
+  });
+
+  public list = this.RULE('list', () => {
+    this.CONSUME(T.LSquare);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression, { LABEL: 'element' }) });
+    this.OPTION(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    this.CONSUME(T.RSquare);
+  });
+
+  // { low = 0.2, high = 0.28 }: values only, commas optional.
+  public record = this.RULE('record', () => {
+    this.CONSUME(T.LCurly);
+    this.MANY(() => {
+      this.CONSUME(T.Identifier, { LABEL: 'key' });
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expression, { LABEL: 'value' });
+      this.OPTION(() => this.CONSUME(T.Comma));
+    });
+    this.CONSUME(T.RCurly);
+  });
+}
+
+/** One parser instance for the process; `parse` resets it through `input`. */
+export const parserInstance = new SiriParser();
+
+export interface ParseOutput {
+  cst: CstNode;
+  tokens: IToken[];
+  comments: IToken[];
+  lexErrors: ILexingError[];
+  parseErrors: IRecognitionException[];
+}
+
+export function parseText(text: string): ParseOutput {
+  const lexed = T.SiriLexer.tokenize(text);
+  parserInstance.input = lexed.tokens;
+  const cst = parserInstance.file();
+  return {
+    cst,
+    tokens: lexed.tokens,
+    comments: (lexed.groups['comments'] ?? []) as IToken[],
+    lexErrors: lexed.errors,
+    parseErrors: [...parserInstance.errors],
+  };
+}

@@ -1,0 +1,91 @@
+// Every token of the .siri language, in one ordered list (order matters to the lexer:
+// longer and more specific patterns first, keywords before Identifier).
+import { createToken, Lexer, type TokenType } from 'chevrotain';
+
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED, line_breaks: true });
+// Comments are kept in their own group so the formatter can put them back.
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\n\r]*/, group: 'comments' });
+
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
+
+// The few reserved words. Declaration kinds (`train`, `phase`, ...) are plain names: the parser
+// accepts any name there and the checker says which kinds exist, with a "did you mean".
+const keyword = (word: string, name: string): TokenType =>
+  createToken({ name, pattern: new RegExp(word), longer_alt: Identifier, label: `\`${word}\`` });
+export const Import = keyword('import', 'Import');
+export const As = keyword('as', 'As');
+export const With = keyword('with', 'With');
+export const True = keyword('true', 'True');
+export const False = keyword('false', 'False');
+
+// Numbers: `_` separators, optional fraction/exponent, optional size suffix k (×1024) or M (×1024²).
+// A suffix must not run into a name (`8kb` is not a number), which the lookahead enforces.
+export const NumberLiteral = createToken({
+  name: 'NumberLiteral',
+  pattern: /-?[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?[kM]?(?![A-Za-z0-9_])/,
+  label: 'a number',
+});
+export const StringLiteral = createToken({
+  name: 'StringLiteral',
+  pattern: /"(?:[^"\\\n\r]|\\.)*"/,
+  label: 'a string',
+});
+// An unterminated string gets its own token so the parser can say exactly that.
+export const UnterminatedString = createToken({
+  name: 'UnterminatedString',
+  pattern: /"(?:[^"\\\n\r]|\\.)*/,
+  label: 'an unterminated string',
+});
+
+export const Arrow = createToken({ name: 'Arrow', pattern: /->/, label: '`->`' });
+export const DotDot = createToken({ name: 'DotDot', pattern: /\.\./, label: '`..`' });
+export const Dot = createToken({ name: 'Dot', pattern: /\./, label: '`.`' });
+export const Equals = createToken({ name: 'Equals', pattern: /=/, label: '`=`' });
+export const Comma = createToken({ name: 'Comma', pattern: /,/, label: '`,`' });
+export const LCurly = createToken({ name: 'LCurly', pattern: /\{/, label: '`{`' });
+export const RCurly = createToken({ name: 'RCurly', pattern: /\}/, label: '`}`' });
+export const LSquare = createToken({ name: 'LSquare', pattern: /\[/, label: '`[`' });
+export const RSquare = createToken({ name: 'RSquare', pattern: /\]/, label: '`]`' });
+export const LParen = createToken({ name: 'LParen', pattern: /\(/, label: '`(`' });
+export const RParen = createToken({ name: 'RParen', pattern: /\)/, label: '`)`' });
+
+export const allTokens: TokenType[] = [
+  WhiteSpace,
+  Comment,
+  Import,
+  As,
+  With,
+  True,
+  False,
+  Arrow,
+  NumberLiteral,
+  Identifier,
+  StringLiteral,
+  UnterminatedString,
+  DotDot,
+  Dot,
+  Equals,
+  Comma,
+  LCurly,
+  RCurly,
+  LSquare,
+  RSquare,
+  LParen,
+  RParen,
+];
+
+export const SiriLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+
+/** Words that may follow a number as its unit (`160 steps`, `8k tokens`); singular forms accepted. */
+export const UNIT_WORDS: Record<string, string> = {
+  step: 'steps',
+  steps: 'steps',
+  token: 'tokens',
+  tokens: 'tokens',
+  prompt: 'prompts',
+  prompts: 'prompts',
+  response: 'responses',
+  responses: 'responses',
+  row: 'rows',
+  rows: 'rows',
+};
