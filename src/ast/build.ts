@@ -4,8 +4,8 @@ import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/messages.js';
 import { tokenSpan, lexErrorsToDiagnostics, parseErrorsToDiagnostics, delimiterDiagnostics } from '../syntax/errors.js';
-import { parseText } from '../syntax/parser.js';
-import { UNIT_WORDS } from '../syntax/tokens.js';
+import { parseText, parserInstance } from '../syntax/parser.js';
+import { SiriLexer, UNIT_WORDS } from '../syntax/tokens.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -228,7 +228,7 @@ class Builder {
     const e = this.number(t);
     const unit = tokens(n.children, 'unit')[0];
     if (unit) {
-      e.unit = { ...this.ident(unit), canonical: UNIT_WORDS[unit.image] ?? unit.image };
+      e.unit = { ...this.ident(unit), canonical: Object.hasOwn(UNIT_WORDS, unit.image) ? UNIT_WORDS[unit.image]! : unit.image };
       e.span = { file: this.file, start: e.span.start, end: this.tok(unit).end };
     }
     return e;
@@ -322,4 +322,19 @@ export function parseFile(file: string, text: string): ParseResult {
   const ast = b.sourceFile(out.cst, out.comments);
   diagnostics.push(...b.diagnostics);
   return { file: ast, diagnostics };
+}
+
+/** Parse a lone value (the right-hand side of `--set path=value`). */
+export function parseExpression(file: string, text: string): { expr?: A.Expr; diagnostics: Diagnostic[] } {
+  const lexed = SiriLexer.tokenize(text);
+  parserInstance.input = lexed.tokens;
+  const cst = parserInstance.expression();
+  const diagnostics = [...lexErrorsToDiagnostics(file, text, lexed.errors), ...parseErrorsToDiagnostics(file, lexed.tokens, parserInstance.errors)];
+  const b = new Builder(file, text);
+  const expr = b.expression(cst);
+  diagnostics.push(...b.diagnostics);
+  const end = expr.span.end.offset;
+  const rest = lexed.tokens.find((t) => t.startOffset >= end);
+  if (!diagnostics.length && rest) diagnostics.push(diag('E0103', tokenSpan(file, rest), `unexpected \`${rest.image}\` after the value`, { label: 'one value only', help: 'quote the value if it contains spaces: `--set key="a b"`' }));
+  return diagnostics.length ? { diagnostics } : { expr, diagnostics };
 }

@@ -49,8 +49,14 @@ export class SiriParser extends CstParser {
 
   public params = this.RULE('params', () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
-    this.OPTION(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    this.OPTION(() => {
+      this.SUBRULE(this.param);
+      this.MANY({ GATE: () => this.LA(2).tokenType !== T.RParen, DEF: () => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.param);
+      } });
+      this.OPTION2(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    });
     this.CONSUME(T.RParen);
   });
 
@@ -144,8 +150,12 @@ export class SiriParser extends CstParser {
     this.CONSUME(T.NumberLiteral);
     this.OPTION({
       GATE: () => {
+        // `160 steps` but not `steps = ...` (the next key) nor `step a { ... }` (a nested block).
         const next = this.LA(1);
-        return next.tokenType === T.Identifier && next.image in T.UNIT_WORDS && this.LA(2).tokenType !== T.Equals;
+        const after = this.LA(2).tokenType;
+        if (next.tokenType !== T.Identifier || !Object.hasOwn(T.UNIT_WORDS, next.image)) return false;
+        if (after === T.Equals || after === T.LCurly) return false;
+        return !((after === T.Identifier || after === T.NumberLiteral) && this.LA(3).tokenType === T.LCurly);
       },
       DEF: () => this.CONSUME(T.Identifier, { LABEL: 'unit' }),
     });
@@ -163,8 +173,14 @@ export class SiriParser extends CstParser {
 
   public args = this.RULE('args', () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
-    this.OPTION(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    this.OPTION(() => {
+      this.SUBRULE(this.arg);
+      this.MANY({ GATE: () => this.LA(2).tokenType !== T.RParen, DEF: () => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.arg);
+      } });
+      this.OPTION2(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    });
     this.CONSUME(T.RParen);
   });
 
@@ -181,8 +197,14 @@ export class SiriParser extends CstParser {
 
   public list = this.RULE('list', () => {
     this.CONSUME(T.LSquare);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression, { LABEL: 'element' }) });
-    this.OPTION(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    this.OPTION(() => {
+      this.SUBRULE(this.expression, { LABEL: 'element' });
+      this.MANY({ GATE: () => this.LA(2).tokenType !== T.RSquare, DEF: () => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.expression, { LABEL: 'element' });
+      } });
+      this.OPTION2(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    });
     this.CONSUME(T.RSquare);
   });
 
