@@ -47,7 +47,7 @@ export interface ParamsCstNode extends CstNode {
 
 export type ParamsCstChildren = {
   LParen: IToken[];
-  param?: ParamCstNode[];
+  param?: (ParamCstNode)[];
   Comma?: IToken[];
   trailingComma?: IToken[];
   RParen: IToken[];
@@ -168,7 +168,7 @@ export interface ArgsCstNode extends CstNode {
 
 export type ArgsCstChildren = {
   LParen: IToken[];
-  arg?: ArgCstNode[];
+  arg?: (ArgCstNode)[];
   Comma?: IToken[];
   trailingComma?: IToken[];
   RParen: IToken[];
@@ -192,7 +192,7 @@ export interface ListCstNode extends CstNode {
 
 export type ListCstChildren = {
   LSquare: IToken[];
-  element?: ExpressionCstNode[];
+  element?: (ExpressionCstNode)[];
   Comma?: IToken[];
   trailingComma?: IToken[];
   RSquare: IToken[];
