@@ -38,7 +38,7 @@ export const PIPELINE_KEYS: KeyTable = {
 
 // ---- model ----
 
-const SCRATCH: FnSpec = {
+export const SCRATCH: FnSpec = {
   doc: 'a small decoder-only transformer (Llama/Qwen2 layout) initialised from the seed',
   params: {
     layers: { spec: int(1), default: 2, doc: 'transformer blocks' },
@@ -93,7 +93,7 @@ const generated: Spec = {
 };
 
 const FILE_PATH = { path: { spec: str, required: true, doc: 'file path, relative to the pipeline file' } };
-const DATASET_SOURCE_FNS: Record<string, FnSpec> = {
+export const DATASET_SOURCE_FNS: Record<string, FnSpec> = {
   jsonl: { doc: 'a JSON Lines file, one object per line', params: FILE_PATH },
   parquet: { doc: 'a Parquet file', params: FILE_PATH },
   generated: { doc: 'a built-in task generated from the seed: `generated("arithmetic", operands = 2..4)`', params: {} },
@@ -155,12 +155,12 @@ export const REWARD_VARIANTS: Record<string, KeyTable> = {
 
 // ---- schedule ----
 
-const curveFns: Record<string, FnSpec> = {
+export const CURVE_FNS: Record<string, FnSpec> = {
   constant: { doc: 'the same budget for the whole phase', params: { value: { spec: tokens, required: true, doc: 'the budget' } } },
   linear: { doc: 'a straight line from the first to the last step', params: { between: { spec: { k: 'transition', of: tokens }, required: true, doc: '`from -> to`' } } },
   cosine: { doc: 'half a cosine from the first to the last step: flat at both ends', params: { between: { spec: { k: 'transition', of: tokens }, required: true, doc: '`from -> to`' } } },
 };
-export const CURVE_SPEC: Spec = { k: 'oneOf', options: [tokens, { k: 'call', fns: curveFns }] };
+export const CURVE_SPEC: Spec = { k: 'oneOf', options: [tokens, { k: 'call', fns: CURVE_FNS }] };
 
 export const PHASE_KEYS: KeyTable = {
   steps: { spec: int(1, 'steps'), required: true, doc: 'length of the phase in RL steps' },

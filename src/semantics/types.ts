@@ -102,7 +102,9 @@ export function describeSpec(s: Spec): string {
     case 'ref':
       return `the name of a \`${s.kind}\``;
     case 'list':
-      return `a list of ${describeSpec(s.of).replace(/^(a|an|the) /, '')}s`.replace(/ss$/, 's');
+      if (s.of.k === 'ref') return `a list of \`${s.of.kind}\` names`;
+      if (s.of.k === 'enum') return `a list of ${s.of.values.map((v) => `\`${v}\``).join(', ')}`;
+      return `a list of ${describeSpec(s.of).replace(/^(a|an) /, '')}s`;
     case 'record':
       return 'a record `{ ... }`';
     case 'oneOf':
