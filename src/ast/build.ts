@@ -5,7 +5,7 @@ import type * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/messages.js';
 import { tokenSpan, lexErrorsToDiagnostics, parseErrorsToDiagnostics, delimiterDiagnostics } from '../syntax/errors.js';
 import { parseText, parserInstance } from '../syntax/parser.js';
-import { SiriLexer, UNIT_WORDS } from '../syntax/tokens.js';
+import { ColonInsteadOfEquals, SingleQuotedString, SiriLexer, UNIT_WORDS } from '../syntax/tokens.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -309,6 +309,10 @@ export function parseFile(file: string, text: string): ParseResult {
   const out = parseText(text);
   const b = new Builder(file, text);
   const diagnostics: Diagnostic[] = [...lexErrorsToDiagnostics(file, text, out.lexErrors)];
+  for (const t of out.tokens) {
+    if (t.tokenType === ColonInsteadOfEquals) diagnostics.push(diag('E0101', tokenSpan(file, t), 'unexpected character `:`', { label: 'keys are set with `=`', help: 'write `=` instead of `:`, e.g. `seed = 1`' }));
+    if (t.tokenType === SingleQuotedString) diagnostics.push(diag('E0101', tokenSpan(file, t), "strings use double quotes, not `'`", { label: 'single quote', help: `write "${t.image.slice(1, -1)}"` }));
+  }
   const delims = delimiterDiagnostics(file, text, out.tokens);
   diagnostics.push(...delims);
   let parseDiags = parseErrorsToDiagnostics(file, out.tokens, out.parseErrors);

@@ -110,7 +110,8 @@ export function checkProgram(program: Program, setup?: (elab: Elaborator) => voi
   const pipeline = pipelineDecl ? checked.get(elab.idOf(entry, pipelineDecl)) : undefined;
 
   crossChecks(checked, phases, diagnostics);
-  unusedWarnings(program, used, diagnostics);
+  // A misspelt reference also leaves its target unused: say it once, as the error.
+  if (!diagnostics.some((d) => d.severity === 'error')) unusedWarnings(program, used, diagnostics);
 
   const result: CheckResult = { diagnostics, elaborator: elab, checked, phases, complete };
   if (pipeline) result.pipeline = pipeline;

@@ -37,10 +37,15 @@ export const UnterminatedString = createToken({
   label: 'an unterminated string',
 });
 
+export const Equals = createToken({ name: 'Equals', pattern: /=/, label: '`=`' });
+// Two common slips, lexed as what was meant so that parsing goes on without a cascade of errors;
+// each is still reported (E0101) with the fix.
+export const ColonInsteadOfEquals = createToken({ name: 'ColonInsteadOfEquals', pattern: /:/, categories: [Equals], label: '`=`' });
+export const SingleQuotedString = createToken({ name: 'SingleQuotedString', pattern: /'(?:[^'\\\n\r]|\\.)*'/, categories: [StringLiteral], label: 'a string' });
+
 export const Arrow = createToken({ name: 'Arrow', pattern: /->/, label: '`->`' });
 export const DotDot = createToken({ name: 'DotDot', pattern: /\.\./, label: '`..`' });
 export const Dot = createToken({ name: 'Dot', pattern: /\./, label: '`.`' });
-export const Equals = createToken({ name: 'Equals', pattern: /=/, label: '`=`' });
 export const Comma = createToken({ name: 'Comma', pattern: /,/, label: '`,`' });
 export const LCurly = createToken({ name: 'LCurly', pattern: /\{/, label: '`{`' });
 export const RCurly = createToken({ name: 'RCurly', pattern: /\}/, label: '`}`' });
@@ -62,6 +67,8 @@ export const allTokens: TokenType[] = [
   Identifier,
   StringLiteral,
   UnterminatedString,
+  SingleQuotedString,
+  ColonInsteadOfEquals,
   DotDot,
   Dot,
   Equals,
