@@ -60,7 +60,9 @@ export function compileFile(file: string, opts: CompileOptions): CompileOutput {
   diagnostics.push(...result.diagnostics);
   const pipelines = [...program.entry.decls.values()].filter((d) => d.declKind.name === 'pipeline');
   if (opts.mode === 'compile' && pipelines.length === 0) {
-    diagnostics.push(diag('E0404', { file: program.entry.display, start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } }, `\`${program.entry.display}\` declares no pipeline`, { label: 'a library file, not a pipeline', help: 'add `pipeline NAME { seed = 1 }`, or compile the file that imports this one' }));
+    const first = program.entry.file.items.find((i) => i.kind === 'declaration');
+    const span = first?.kind === 'declaration' ? first.name.span : undefined;
+    diagnostics.push(diag('E0404', span, `\`${program.entry.display}\` declares no pipeline`, { label: 'a library file, not a pipeline', help: 'add `pipeline NAME { seed = 1 }`, or compile the file that imports this one' }));
   }
   if (hasErrors(diagnostics) || !result.pipeline || !result.complete) return done({ result });
 

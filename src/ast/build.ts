@@ -121,12 +121,18 @@ class Builder {
         if (lbl) nb.label = /^[-0-9]/.test(lbl.image) ? this.number(lbl) : this.ident(lbl);
         items.push(nb);
       } else if (tokens(c, 'Equals').length) {
-        // `key =` with the value missing: keep the key so the checker doesn't also say it is missing.
-        const span = this.tok(key);
-        items.push({ kind: 'attribute', span, key: this.ident(key), value: { kind: 'error', span } });
+        items.push(this.missingValue(key, tokens(c, 'Equals')[0]!));
       }
     }
     return { span: this.span(n), items };
+  }
+
+  /** `key =` with no value: reported here, and kept so the checker doesn't also call the key missing. */
+  missingValue(key: IToken, eq: IToken): A.Attribute {
+    const span = this.tok(key);
+    const after = this.tok(eq).end;
+    this.diagnostics.push(diag('E0103', { file: this.file, start: after, end: { ...after, offset: after.offset + 1, column: after.column + 1 } }, `expected a value after \`${key.image} =\``, { label: 'the value is missing', help: 'write a value after `=`: a number, a string in double quotes, a name, a list `[...]` or a record `{...}`' }));
+    return { kind: 'attribute', span, key: this.ident(key), value: { kind: 'error', span } };
   }
 
   /** An attribute spans from its key to the end of its value (not a trailing comma). */
@@ -188,12 +194,16 @@ class Builder {
 
   record(n: CstNode): A.RecordExpr {
     const keys = tokens(n.children, 'key');
+    const eqs = tokens(n.children, 'Equals');
     const values = nodes(n.children, 'value');
     const entries: A.Attribute[] = [];
-    // Keys and values pair up in order; recovery may drop a trailing value.
+    // Pair each key with the value that follows its `=` (a value may be missing).
     keys.forEach((k, i) => {
-      const v = values[i];
+      const eq = eqs[i];
+      const next = keys[i + 1]?.startOffset ?? Infinity;
+      const v = eq ? values.find((x) => (x.location?.startOffset ?? -1) > eq.startOffset && (x.location?.startOffset ?? Infinity) < next) : undefined;
       if (v) entries.push({ kind: 'attribute', span: this.attrSpan(k, v), key: this.ident(k), value: this.expression(v) });
+      else if (eq) entries.push(this.missingValue(k, eq));
     });
     return { kind: 'record', span: this.span(n), entries };
   }
@@ -333,12 +343,14 @@ export function parseExpression(file: string, text: string): { expr?: A.Expr; di
   const lexed = SiriLexer.tokenize(text);
   parserInstance.input = lexed.tokens;
   const cst = parserInstance.expression();
-  const diagnostics = [...lexErrorsToDiagnostics(file, text, lexed.errors), ...parseErrorsToDiagnostics(file, lexed.tokens, parserInstance.errors)];
+  // Left-over tokens after the value get our own message, not the parser's.
+  const errors = parserInstance.errors.filter((e) => e.name !== 'NotAllInputParsedException');
+  const diagnostics = [...lexErrorsToDiagnostics(file, text, lexed.errors), ...parseErrorsToDiagnostics(file, lexed.tokens, errors)];
   const b = new Builder(file, text);
   const expr = b.expression(cst);
   diagnostics.push(...b.diagnostics);
   const end = expr.span.end.offset;
   const rest = lexed.tokens.find((t) => t.startOffset >= end);
-  if (!diagnostics.length && rest) diagnostics.push(diag('E0103', tokenSpan(file, rest), `unexpected \`${rest.image}\` after the value`, { label: 'one value only', help: 'quote the value if it contains spaces: `--set key="a b"`' }));
+  if (!diagnostics.length && rest) diagnostics.push(diag('E0103', tokenSpan(file, rest), `expected one value, found \`${rest.image}\` after it`, { label: 'one value only', help: 'write a list as `[a, b]`, and quote the whole argument in the shell: `--set \'rl.rewards=[a, b]\'`' }));
   return diagnostics.length ? { diagnostics } : { expr, diagnostics };
 }

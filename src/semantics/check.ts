@@ -154,11 +154,11 @@ function checkInstance(inst: Instance, cx: DecodeContext, phases: Map<string, Ph
       const list: PhaseSpec[] = [];
       const counts = new Map<string, number>();
       const ok = expandBlocks(inst.blocks, cx, list, counts);
-      if (list.length === 0 && ok && inst.blocks.length === 0) {
+      if (list.length === 0 && ok && inst.blocks.length === 0 && inst.decl.body) {
         cx.diagnostics.push(diag('E0305', inst.decl.name.span, `${what(inst)} has no phases`, { label: 'empty schedule', help: 'add `phase compress { steps = 100  max_tokens = cosine(4k -> 2k) }`' }));
         return undefined;
       }
-      if (!ok) return undefined;
+      if (!ok || list.length === 0) return undefined;
       phases.set(inst.id, list);
       return { total_steps: list.reduce((n, p) => n + p.steps, 0) };
     }
@@ -203,7 +203,7 @@ function checkModel(inst: Instance, cx: DecodeContext, owner: Owner): Settings |
   const d = src['d_model'] as number;
   const kv = src['kv_heads'] === 'heads' ? heads : (src['kv_heads'] as number);
   if (d % heads !== 0) {
-    cx.diagnostics.push(diag('E0304', srcSpan, `\`d_model\` (${d}) must be a multiple of \`heads\` (${heads})`, { label: 'heads do not divide the hidden size', help: `use \`heads = ${[1, 2, 4, 8, 16].filter((h) => d % h === 0).pop()}\` or another divisor of ${d}` }));
+    cx.diagnostics.push(diag('E0304', srcSpan, `\`d_model\` (${d}) must be a multiple of \`heads\` (${heads})`, { label: 'heads do not divide the hidden size', help: `use a divisor of ${d}, e.g. \`heads = ${closestDivisor(d, heads)}\`` }));
     return undefined;
   }
   if ((d / heads) % 2 !== 0) {
@@ -330,7 +330,7 @@ function crossChecks(checked: Map<string, Checked>, phases: Map<string, PhaseSpe
       if (data) {
         const needsAnswer = ((s['rewards'] as Json[]) ?? []).some((r) => ['exact_answer', 'numeric_equal', 'math_equal'].includes(checked.get(refId(r) ?? '')?.settings['kind'] as string));
         if (needsAnswer && data.settings['answer'] === undefined) {
-          diagnostics.push(diag('E0406', valueSpan(inst, 'data'), `the dataset \`${data.inst.name}\` has no \`answer\`, which the rewards of \`${inst.name}\` compare against`, { label: 'no reference answer', help: `add \`answer = "{field}"\` to the dataset \`${data.inst.name}\`` }));
+          diagnostics.push(diag('E0406', valueSpan(inst, 'data'), `the dataset \`${data.inst.name}\` has no \`answer\`, which the rewards of \`${inst.name}\` compare against`, { label: 'no reference answer', help: `add \`answer = "{${(data.settings['fields'] as string[] | undefined)?.find((f) => /answer/.test(f)) ?? 'field'}}"\` to the dataset \`${data.inst.name}\`` }));
         }
       }
     } else if (algo === 'sft') {
@@ -349,7 +349,13 @@ function crossChecks(checked: Map<string, Checked>, phases: Map<string, PhaseSpe
       const schedId = refId(s['max_tokens']);
       const budget = schedId ? Math.max(...(phases.get(schedId) ?? []).flatMap((p) => [p.curve.from, p.curve.to])) : (s['max_tokens'] as number | undefined);
       if (budget !== undefined && budget >= ctx) {
-        diagnostics.push(diag('E0408', valueSpan(inst, 'max_tokens'), `the budget reaches ${budget} tokens but the model \`${model!.inst.name}\` holds ${ctx} tokens in all`, { label: 'longer than the model context', help: `lower the budget below ${ctx}, or raise \`context\` in \`scratch(...)\`` }));
+        const byDefault = !inst.entries.has('max_tokens');
+        diagnostics.push(
+          diag('E0408', valueSpan(inst, 'max_tokens'), `${byDefault ? `\`max_tokens\` defaults to ${budget} tokens` : `the budget reaches ${budget} tokens`}, which leaves no room for the prompt in the ${ctx}-token context of the model \`${model!.inst.name}\``, {
+            label: budget > ctx ? 'longer than the model context' : 'as long as the whole model context',
+            help: `set \`max_tokens\` below ${ctx} (leaving room for the prompt), or raise \`context\` in \`scratch(...)\``,
+          }),
+        );
       }
     }
   }
@@ -413,4 +419,11 @@ function unusedWarnings(program: Program, used: ReadonlySet<Declaration>, diagno
     if (used.has(d)) continue;
     diagnostics.push(diag('W0002', d.name.span, `the ${d.declKind.name} \`${d.name.name}\` is never used`, { label: 'unused', help: d.declKind.name === 'reward' ? `add it to a stage's \`rewards\`, or remove it` : 'refer to it from a stage, or remove it' }));
   }
+}
+
+/** The divisor of n closest to want (ties: the smaller one). */
+function closestDivisor(n: number, want: number): number {
+  let best = 1;
+  for (let k = 1; k <= n; k++) if (n % k === 0 && Math.abs(k - want) < Math.abs(best - want)) best = k;
+  return best;
 }

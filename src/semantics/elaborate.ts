@@ -20,6 +20,8 @@ interface Body {
 
 export class Elaborator {
   readonly instances = new Map<string, Instance>();
+  /** Declarations being elaborated, innermost last: the chain shown for a recursive definition. */
+  private readonly stack: A.Declaration[] = [];
   readonly diagnostics: Diagnostic[] = [];
   /** Declarations used as the base of another (for the unused-declaration warning). */
   readonly referenced = new Set<A.Declaration>();
@@ -50,7 +52,9 @@ export class Elaborator {
     if (existing) return existing;
     const inst: Instance = { id, kind: decl.declKind.name, name: decl.name.name, module: mod, decl, entries: new Map(), blocks: [], template: false, role: 'base', state: 'busy' };
     this.instances.set(id, inst);
+    this.stack.push(decl);
     const body = this.declBody(decl, { mod });
+    this.stack.pop();
     const over = mod === this.program.entry ? this.overrides.get(decl.name.name) : undefined;
     inst.entries = over ? mergeEntries(body.entries, over) : body.entries;
     inst.blocks = body.blocks;
@@ -102,12 +106,14 @@ export class Elaborator {
       return this.instantiate(mod, base, e.args, e.span, env);
     }
     if (base.params) {
-      this.diagnostics.push(diag('E0211', target!.span, `\`${base.name.name}\` needs arguments`, { label: 'a template', help: `call it with its parameters: \`${base.name.name}(${base.params.map((p) => `${p.name.name} = ...`).join(', ')})\`` }));
+      this.diagnostics.push(diag('E0211', target!.span, `\`${base.name.name}\` needs arguments`, { label: 'a template', help: `call it with its parameters: \`${templateCall(target!, base)}\`` }));
       return { entries: new Map(), blocks: [] };
     }
     const inst = this.instanceOf(mod, base);
     if (inst.state === 'busy') {
-      this.diagnostics.push(diag('E0212', target!.span, `\`${decl.name.name}\` is defined in terms of itself`, { label: 'this leads back to the declaration being defined', help: 'break the loop: one of these declarations needs its own block of settings' }));
+      const loop = [...this.stack.slice(this.stack.indexOf(base)).map((d) => d.name.name), base.name.name];
+      const message = loop.length <= 2 ? `\`${base.name.name}\` is defined in terms of itself` : `${loop.slice(0, -1).map((n) => `\`${n}\``).join(' and ')} are defined in terms of each other: ${loop.join(' → ')}`;
+      this.diagnostics.push(diag('E0212', target!.span, message, { label: 'this leads back to the declaration being defined', help: 'break the loop: one of these declarations needs its own block of settings' }));
       return { entries: new Map(), blocks: [] };
     }
     return { entries: new Map(inst.entries), blocks: inst.blocks };
@@ -142,7 +148,11 @@ export class Elaborator {
     for (const p of params) {
       if (values.has(p.name.name)) continue;
       if (p.default) values.set(p.name.name, this.expr(p.default, { mod }));
-      else this.diagnostics.push(diag('E0211', callSpan, `missing the argument \`${p.name.name}\` of \`${decl.name.name}\``, { label: `needs \`${p.name.name} = ...\``, help: `add \`${p.name.name} = ...\` to the call` }));
+      else {
+        // Bound to an error so the template body doesn't report the same gap again.
+        values.set(p.name.name, { t: 'error', span: callSpan });
+        this.diagnostics.push(diag('E0211', callSpan, `missing the argument \`${p.name.name}\` of \`${decl.name.name}\``, { label: `needs \`${p.name.name} = ...\``, help: `add \`${p.name.name} = ...\` to the call` }));
+      }
     }
     return this.declBody(decl, { mod, params: values });
   }
@@ -296,7 +306,7 @@ export class Elaborator {
 
   private refTo(mod: Module, d: A.Declaration, r: A.RefExpr, field: A.Ident | undefined): Value {
     if (d.params) {
-      this.diagnostics.push(diag('E0211', r.span, `\`${d.name.name}\` needs arguments`, { label: 'a template', help: `instantiate it first: \`${d.declKind.name} my_${d.name.name} = ${r.path.slice(0, field ? -1 : undefined).map((p) => p.name).join('.')}(${d.params.map((p) => `${p.name.name} = ...`).join(', ')})\`` }));
+      this.diagnostics.push(diag('E0211', r.span, `\`${d.name.name}\` needs arguments`, { label: 'a template', help: `instantiate it first: \`${d.declKind.name} my_${d.name.name} = ${templateCall({ ...r, path: field ? r.path.slice(0, -1) : r.path }, d)}\`` }));
       return { t: 'error', span: r.span };
     }
     const target = this.instanceOf(mod, d);
@@ -317,7 +327,7 @@ export class Elaborator {
       return;
     }
     const names = [...env.mod.decls.keys(), ...env.mod.imports.keys(), ...(env.params?.keys() ?? [])];
-    this.diagnostics.push(diag('E0202', first.span, `I cannot find anything named \`${first.name}\``, { label: 'not declared', help: didYouMean(first.name, names) || 'declare it, or import the file that declares it' }));
+    this.diagnostics.push(diag('E0202', first.span, `cannot find \`${first.name}\``, { label: 'not declared', help: didYouMean(first.name, names) || 'declare it, or import the file that declares it' }));
   }
 }
 
@@ -331,4 +341,10 @@ export function mergeEntries(base: Entries, over: Entries): Entries {
     } else out.set(k, e);
   }
   return out;
+}
+
+/** `ns.template(a = ..., b = ...)` with the parameters that have no default. */
+function templateCall(r: A.RefExpr, d: A.Declaration): string {
+  const required = (d.params ?? []).filter((p) => !p.default).map((p) => `${p.name.name} = ...`);
+  return `${r.path.map((p) => p.name).join('.')}(${required.join(', ')})`;
 }

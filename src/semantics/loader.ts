@@ -15,6 +15,8 @@ export const STDLIB_DIR = fileURLToPath(new URL('../../stdlib/', import.meta.url
 export interface Host {
   readFile(abs: string): string | undefined;
   listDir(abs: string): string[];
+  /** Why a file can't be read (for the error message), if the host can tell. */
+  whyUnreadable?(abs: string): string;
   cwd: string;
 }
 
@@ -31,6 +33,16 @@ export const nodeHost: Host = {
       return fs.readdirSync(abs);
     } catch {
       return [];
+    }
+  },
+  whyUnreadable(abs) {
+    try {
+      if (fs.statSync(abs).isDirectory()) return 'it is a folder';
+      fs.accessSync(abs, fs.constants.R_OK);
+      return 'it cannot be read';
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code ?? 'it cannot be read';
     }
   },
   cwd: process.cwd(),
@@ -162,7 +174,8 @@ export function loadProgram(entryAbs: string, host: Host = nodeHost, entryText?:
 
   const text = entryText ?? host.readFile(entryAbs);
   if (text === undefined) {
-    return { error: diag('E0901', undefined, `cannot read \`${entryDisplay ?? displayOf(entryAbs)}\``, { help: 'check the path; the file must exist and be readable' }) };
+    const why = host.whyUnreadable?.(entryAbs);
+    return { error: diag('E0901', undefined, `cannot read \`${entryDisplay ?? displayOf(entryAbs)}\`${why ? `: ${why}` : ''}`, { help: 'check the path; the file must exist and be readable' }) };
   }
   const entry = parseModule(entryAbs, text, entryDisplay);
   modules.set(entryAbs, entry);

@@ -46,7 +46,7 @@ export const SCRATCH: FnSpec = {
     heads: { spec: int(1), default: 4, doc: 'attention heads' },
     kv_heads: { spec: { k: 'oneOf', options: [int(1), enumOf('heads')] }, default: 'heads', doc: 'key/value heads for grouped-query attention (`heads`: one per query head)' },
     ffn: { spec: { k: 'oneOf', options: [int(1), enumOf('auto')] }, default: 'auto', doc: 'SwiGLU inner size (`auto`: 4 × d_model)' },
-    context: { spec: tokens, default: 512, doc: 'longest sequence (prompt + response) the model handles' },
+    context: { spec: tokens, default: 1024, doc: 'longest sequence (prompt + response) the model handles' },
     tie_embeddings: { spec: bool, default: true, doc: 'share the input embedding with the output layer' },
     rope_theta: { spec: float(0, undefined, true), default: 10000, doc: 'rotary embedding base' },
     norm_eps: { spec: float(0, undefined, true), default: 1e-6, doc: 'RMSNorm epsilon' },
@@ -245,7 +245,7 @@ export const TRAIN_VARIANTS: Record<string, KeyTable> = {
   },
   sft: {
     epochs: { spec: int(1), default: 1, doc: 'passes over the data (stops at `steps` if that comes first)' },
-    max_tokens: { spec: tokens, default: 512, doc: 'longest response used for training (longer ones are cut)' },
+    max_tokens: { spec: tokens, default: 256, doc: 'longest response used for training (longer ones are cut)' },
   },
 };
 

@@ -231,18 +231,18 @@ export function decode(v: Value, s: Spec, cx: DecodeContext, where: string): Jso
         return name;
       }
       if (v.t === 'sym' || v.t === 'str') {
-        return err(cx, 'E0306', v.span, `\`${name}\` is not a valid \`${where}\``, `expected one of: ${s.values.join(', ')}`, didYouMean(name!, s.values) || `use one of: ${s.values.join(', ')}`);
+        return err(cx, 'E0306', v.span, `\`${name}\` is not a valid \`${where}\``, `expected one of: ${s.values.join(', ')}`, didYouMean(name!, s.values) || `write e.g. \`${where.split('.').pop()} = ${s.values[0]}\``);
       }
       return wrongType(cx, v, s, where);
     }
     case 'ref': {
       if (v.t === 'sym') {
         const names = cx.namesOfKind(s.kind);
-        return err(cx, 'E0202', v.span, `I cannot find a ${s.kind} named \`${v.name}\``, `no ${s.kind} with this name`, didYouMean(v.name, names) || (names.length ? `the ${s.kind}s declared here are: ${names.join(', ')}` : `declare it: \`${s.kind} ${v.name} { ... }\``));
+        return err(cx, 'E0202', v.span, `cannot find a ${s.kind} named \`${v.name}\``, `no ${s.kind} with this name`, didYouMean(v.name, names) || (names.length ? `the ${s.kind}s declared here are: ${names.join(', ')}` : `declare it: \`${s.kind} ${v.name} { ... }\``));
       }
       if (v.t !== 'ref') return wrongType(cx, v, s, where);
       if (v.target.kind !== s.kind) {
-        return err(cx, 'E0205', v.span, `\`${where}\` expects a ${s.kind}, but \`${v.target.name}\` is a ${v.target.kind}`, `a ${v.target.kind}, not a ${s.kind}`, didYouMean(v.target.name, cx.namesOfKind(s.kind)) || `name a \`${s.kind}\` declaration here`);
+        return err(cx, 'E0205', v.span, `\`${where}\` expects a ${s.kind}, but \`${v.target.name}\` is a ${v.target.kind}`, `a ${v.target.kind}, not a ${s.kind}`, didYouMean(v.target.name, cx.namesOfKind(s.kind)) || (cx.namesOfKind(s.kind).length ? `the ${s.kind}s declared here are: ${cx.namesOfKind(s.kind).join(', ')}` : `declare a ${s.kind}: \`${s.kind} NAME { ... }\``));
       }
       if (v.field) {
         if (!s.fields?.includes(v.field.name)) {
@@ -295,6 +295,12 @@ export function decode(v: Value, s: Spec, cx: DecodeContext, where: string): Jso
 /** Positional and named arguments of a built-in call, checked against its parameter table. */
 export function decodeCall(v: Value & { t: 'call' }, name: string, fn: FnSpec, cx: DecodeContext, where: string): Json | undefined {
   const names = Object.keys(fn.params);
+  const only = names.length === 1 ? fn.params[names[0]!]! : undefined;
+  if (only?.spec.k === 'transition' && v.args.length === 2 && !v.args.some((a) => a.name)) {
+    // `cosine(16k, 8k)`: the two endpoints were meant.
+    const [a, b] = v.args.map((x) => (x.value.t === 'num' ? x.value.raw : '...'));
+    return err(cx, 'E0302', v.span, `\`${name}\` takes one \`from -> to\` pair, not two arguments`, 'endpoints separated by a comma', `write \`${name}(${a} -> ${b})\``);
+  }
   const entries: Entries = new Map();
   let pos = 0;
   let ok = true;

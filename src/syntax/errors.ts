@@ -39,7 +39,7 @@ const describe = (t: IToken): string => {
   return `\`${t.image}\``;
 };
 
-const label = (tt: TokenType): string => (typeof tt.LABEL === 'string' ? tt.LABEL : tt.name);
+const label = (tt: TokenType): string => (tt === EOF ? 'the end of the file' : typeof tt.LABEL === 'string' ? tt.LABEL : tt.name);
 
 function unique(xs: string[]): string[] {
   return [...new Set(xs)];
@@ -59,15 +59,35 @@ export function lexErrorsToDiagnostics(file: string, text: string, errors: reado
     let help = 'remove it, or put it inside a string';
     if (first === ':') help = 'set a key with `=`, e.g. `steps = 160`';
     else if (first === "'") help = 'strings use double quotes: "like this"';
-    else if (first === '/') help = 'comments start with `#`';
+    else if (first === '/') help = 'comments start with `#`; a path is a string: `import "std/presets"`';
     else if (first === ';') help = 'no semicolons are needed: put each setting on its own line';
     else if (first === '-') help = 'a curve goes from one value to another with `->`, e.g. `cosine(16k -> 8k)`';
     return diag('E0101', span, `unexpected character \`${first}\``, { label: 'not part of the .siri language', help });
   });
 }
 
-/** Chevrotain's exceptions carry the offending token and the rule stack; we rephrase them. */
+/**
+ * Chevrotain's exceptions carry the offending token and the rule stack; we rephrase them.
+ * After error recovery the parser often reports the same slip several times over; only the first
+ * error of each top-level declaration is kept (a declaration starts at a name in column 1).
+ */
 export function parseErrorsToDiagnostics(file: string, tokens: readonly IToken[], errors: readonly IRecognitionException[]): Diagnostic[] {
+  const starts = tokens.filter((t) => t.startColumn === 1 && (t.tokenType === T.Identifier || t.tokenType === T.Import)).map((t) => t.startOffset);
+  const segment = (offset: number): number => {
+    let s = -1;
+    for (const o of starts) if (o <= offset) s = o;
+    return s;
+  };
+  const seenSegments = new Set<number>();
+  return rephrase(file, tokens, errors).filter((d) => {
+    const seg = segment(d.span?.start.offset ?? Infinity);
+    if (seenSegments.has(seg)) return false;
+    seenSegments.add(seg);
+    return true;
+  });
+}
+
+function rephrase(file: string, tokens: readonly IToken[], errors: readonly IRecognitionException[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<number>();
   for (const e of errors) {
@@ -83,6 +103,16 @@ export function parseErrorsToDiagnostics(file: string, tokens: readonly IToken[]
     }
     const span = atEof ? (prev ? spanAfter(file, prev) : { file, start: { offset: 0, line: 1, column: 1 }, end: { offset: 1, line: 1, column: 2 } }) : tokenSpan(file, tok);
     const rule = e.context?.ruleStack?.[e.context.ruleStack.length - 1] ?? '';
+    const before = tokens[tokens.indexOf(tok) - 1];
+    if (tok.tokenType === T.LCurly && rule === 'file' && before && (before.tokenType === T.Identifier || before.tokenType === T.RParen)) {
+      // `train rl = presets.dapo {`: the `with` was left out.
+      const i = tokens.indexOf(tok);
+      let j = i - 1;
+      while (j > 0 && tokens[j - 1]!.tokenType !== T.Equals && i - j < 40) j--;
+      const base = tokens.slice(j, i).map((t) => t.image).join('').replace(/,/g, ', ').replace(/=/g, ' = ');
+      out.push(diag('E0103', span, 'expected `with` before `{`', { label: 'a record of changes needs `with`', help: `write \`${base} with { ... }\` to change the settings of a declaration` }));
+      continue;
+    }
     out.push(diag('E0103', span, e.message, { label: atEof ? 'the file ends here' : 'unexpected here', help: helpFor(rule, e, prev) }));
   }
   return out;
@@ -105,6 +135,7 @@ function helpFor(rule: string, e: IRecognitionException, prev: IToken | undefine
       if (prev && prev.tokenType === T.Equals) return 'write a value after `=`: a number, a string in double quotes, a name, a list `[...]` or a record `{...}`';
       return 'a value is a number, a string in double quotes, a name, a call like `cosine(16k -> 8k)`, a list `[...]` or a record `{...}`';
     case 'file':
+    case '':
       return 'the top level holds only `import`s and declarations like `model policy { ... }`';
     case 'args':
     case 'arg':
@@ -121,8 +152,9 @@ export const errorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual }: { expected: TokenType; actual: IToken; previous: IToken; ruleName: string }): string {
     return `expected ${label(expected)}, found ${describe(actual)}`;
   },
-  buildNotAllInputParsedMessage({ firstRedundant }: { firstRedundant: IToken; ruleName: string }): string {
-    return `unexpected ${describe(firstRedundant)}`;
+  buildNotAllInputParsedMessage({ firstRedundant, ruleName }: { firstRedundant: IToken; ruleName: string }): string {
+    if (ruleName === 'expression') return `expected one value, found ${describe(firstRedundant)} after it`;
+    return `expected \`import\` or a declaration, found ${describe(firstRedundant)}`;
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }: { expectedPathsPerAlt: TokenType[][][]; actual: IToken[]; previous: IToken; customUserDescription?: string; ruleName: string }): string {
     const found = actual[0] ? describe(actual[0]) : 'something else';

@@ -12,6 +12,12 @@ export class SiriParser extends CstParser {
     this.performSelfAnalysis();
   }
 
+  /** After `key =`: the value is missing when what follows is the next `key =` or the end of the block. */
+  private missingValue(): boolean {
+    const a = this.LA(1).tokenType;
+    return a === T.RCurly || a === T.Comma || (a === T.Identifier && this.LA(2).tokenType === T.Equals);
+  }
+
   public file = this.RULE('file', () => {
     this.MANY(() => {
       this.OR([
@@ -81,7 +87,9 @@ export class SiriParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Equals);
-          this.SUBRULE(this.expression, { LABEL: 'value' });
+          // `lr =` with the value forgotten, the next line's `batch = 32` following: leave the
+          // value out (the AST builder reports it) rather than swallow the next key.
+          this.OPTION3({ GATE: () => !this.missingValue(), DEF: () => this.SUBRULE(this.expression, { LABEL: 'value' }) });
         },
       },
       {
@@ -214,7 +222,7 @@ export class SiriParser extends CstParser {
     this.MANY(() => {
       this.CONSUME(T.Identifier, { LABEL: 'key' });
       this.CONSUME(T.Equals);
-      this.SUBRULE(this.expression, { LABEL: 'value' });
+      this.OPTION2({ GATE: () => !this.missingValue(), DEF: () => this.SUBRULE(this.expression, { LABEL: 'value' }) });
       this.OPTION(() => this.CONSUME(T.Comma));
     });
     this.CONSUME(T.RCurly);
