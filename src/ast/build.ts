@@ -4,7 +4,7 @@ import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/messages.js';
 import { tokenSpan, lexErrorsToDiagnostics, parseErrorsToDiagnostics, delimiterDiagnostics } from '../syntax/errors.js';
-import { parseText, parserInstance } from '../syntax/parser.js';
+import { firstTooDeep, MAX_NESTING, parseText, parserInstance } from '../syntax/parser.js';
 import { ColonInsteadOfEquals, SingleQuotedString, SiriLexer, UNIT_WORDS } from '../syntax/tokens.js';
 
 type Children = Record<string, CstElement[] | undefined>;
@@ -131,7 +131,7 @@ class Builder {
   missingValue(key: IToken, eq: IToken): A.Attribute {
     const span = this.tok(key);
     const after = this.tok(eq).end;
-    this.diagnostics.push(diag('E0103', { file: this.file, start: after, end: { ...after, offset: after.offset + 1, column: after.column + 1 } }, `expected a value after \`${key.image} =\``, { label: 'the value is missing', help: 'write a value after `=`: a number, a string in double quotes, a name, a list `[...]` or a record `{...}`' }));
+    this.diagnostics.push(diag('E0103', { file: this.file, start: after, end: after }, `expected a value after \`${key.image} =\``, { label: 'the value is missing', help: 'write a value after `=`: a number, a string in double quotes, a name, a list `[...]` or a record `{...}`' }));
     return { kind: 'attribute', span, key: this.ident(key), value: { kind: 'error', span } };
   }
 
@@ -316,8 +316,15 @@ class Builder {
 
 /** Lex, parse and build the AST of one file; every syntax error is reported, none thrown. */
 export function parseFile(file: string, text: string): ParseResult {
-  const out = parseText(text);
   const b = new Builder(file, text);
+  if (text.includes('\u0000')) {
+    return { file: { path: file, text, items: [], comments: [] }, diagnostics: [diag('E0901', undefined, `\`${file}\` is not a text file`, { help: 'a .siri file is UTF-8 text; check the path' })] };
+  }
+  const out = parseText(text);
+  if (out.tooDeep || !out.cst) {
+    const span = out.tooDeep ? tokenSpan(file, out.tooDeep) : b.emptySpan();
+    return { file: { path: file, text, items: [], comments: [] }, diagnostics: [diag('E0107', span, `brackets are nested more than ${MAX_NESTING} levels deep`, { label: 'too deep', help: 'flatten the value: a pipeline never needs this much nesting' })] };
+  }
   const diagnostics: Diagnostic[] = [...lexErrorsToDiagnostics(file, text, out.lexErrors)];
   for (const t of out.tokens) {
     if (t.tokenType === ColonInsteadOfEquals) diagnostics.push(diag('E0101', tokenSpan(file, t), 'unexpected character `:`', { label: 'keys are set with `=`', help: 'write `=` instead of `:`, e.g. `seed = 1`' }));
@@ -341,6 +348,8 @@ export function parseFile(file: string, text: string): ParseResult {
 /** Parse a lone value (the right-hand side of `--set path=value`). */
 export function parseExpression(file: string, text: string): { expr?: A.Expr; diagnostics: Diagnostic[] } {
   const lexed = SiriLexer.tokenize(text);
+  const deep = firstTooDeep(lexed.tokens);
+  if (deep) return { diagnostics: [diag('E0107', tokenSpan(file, deep), `brackets are nested more than ${MAX_NESTING} levels deep`, { label: 'too deep', help: 'flatten the value' })] };
   parserInstance.input = lexed.tokens;
   const cst = parserInstance.expression();
   // Left-over tokens after the value get our own message, not the parser's.

@@ -74,7 +74,7 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .addOption(setOption())
     .option('--no-tui', 'plain output, one line per step')
     .option('--json', 'one JSON event per line')
-    .action((file: string, o: { backend?: string; out?: string; maxSteps?: number; resume?: string; set?: string[]; tui?: boolean; json?: boolean }) => done(runCommand(file, o)));
+    .action(async (file: string, o: { backend?: string; out?: string; maxSteps?: number; resume?: string; set?: string[]; tui?: boolean; json?: boolean }) => done(await runCommand(file, o)));
 
   return program;
 }

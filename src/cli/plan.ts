@@ -72,7 +72,7 @@ function budgetChart(stages: IRTrain[], width: number): string | undefined {
   }
   if (budget.length < 2) return undefined;
   const first = rl[0]!.start_step;
-  const maxLabel = String(Math.max(...budget)).length;
+  const maxLabel = String(budget.reduce((a, b) => Math.max(a, b), 0)).length;
   const cols = Math.max(10, Math.min(budget.length, width - maxLabel - 4));
   const series: number[] = [];
   const strip: string[] = [];

@@ -18,6 +18,7 @@ export const CODES = {
   E0104: { severity: 'error', title: 'unclosed delimiter' },
   E0105: { severity: 'error', title: 'invalid escape in string' },
   E0106: { severity: 'error', title: 'invalid number' },
+  E0107: { severity: 'error', title: 'nested too deeply' },
   // Names, imports and references
   E0201: { severity: 'error', title: 'unknown declaration kind' },
   E0202: { severity: 'error', title: 'undefined name' },

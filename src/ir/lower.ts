@@ -181,9 +181,11 @@ function lowerTrain(c: Checked, order: number, schedules: Map<string, IRSchedule
   }
   const ck = s['checkpoint'] as Obj;
   const checkpoints: IRCheckpoint[] = [];
+  const taken = new Set<number>();
   const add = (cp: IRCheckpoint): void => {
     // A periodic checkpoint that falls on a phase or stage end is that checkpoint already.
-    if (cp.reason === 'every' && checkpoints.some((x) => x.step === cp.step)) return;
+    if (cp.reason === 'every' && taken.has(cp.step)) return;
+    taken.add(cp.step);
     checkpoints.push(cp);
   };
   if (ck['at_phase_end'] && schedule) {
@@ -216,7 +218,7 @@ function lowerTrain(c: Checked, order: number, schedules: Map<string, IRSchedule
     data: { dataset: dsId, split },
     after: ((s['after'] as Json[]) ?? []).map(ref),
     rewards: grpo ? (s['rewards'] as Json[]).map(ref) : [],
-    budget: { schedule: schedule?.id ?? null, max: Math.max(...byStep), phases, by_step: byStep, phase_by_step: phaseByStep },
+    budget: { schedule: schedule?.id ?? null, max: byStep.reduce((a, b) => Math.max(a, b), 1), phases, by_step: byStep, phase_by_step: phaseByStep },
     batch,
     mini_batch: grpo && typeof s['mini_batch'] === 'number' ? s['mini_batch'] : batch,
     group: grpo ? (s['group'] as number) : 1,

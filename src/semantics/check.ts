@@ -159,6 +159,11 @@ function checkInstance(inst: Instance, cx: DecodeContext, phases: Map<string, Ph
         return undefined;
       }
       if (!ok || list.length === 0) return undefined;
+      const total = list.reduce((n, p) => n + p.steps, 0);
+      if (total > S.MAX_STAGE_STEPS) {
+        cx.diagnostics.push(diag('E0304', inst.decl.name.span, `${what(inst)} lasts ${total} steps, more than the ${S.MAX_STAGE_STEPS} a stage may have`, { label: 'too long', help: 'use fewer or shorter phases, or fewer `repeat`s' }));
+        return undefined;
+      }
       phases.set(inst.id, list);
       return { total_steps: list.reduce((n, p) => n + p.steps, 0) };
     }
@@ -279,7 +284,7 @@ function expandBlocks(blocks: NestedValue[], cx: DecodeContext, out: PhaseSpec[]
         ok = false;
         continue;
       }
-      for (let i = 0; i < n; i++) ok = expandBlocks(b.blocks, cx, out, counts) && ok;
+      for (let i = 0; i < n && out.length <= S.MAX_STAGE_STEPS; i++) ok = expandBlocks(b.blocks, cx, out, counts) && ok;
       if (b.blocks.length === 0) {
         ok = false;
         cx.diagnostics.push(diag('E0305', b.keyword.span, '`repeat` holds no phases', { label: 'empty repeat', help: 'put `phase` blocks inside it' }));
@@ -347,7 +352,7 @@ function crossChecks(checked: Map<string, Checked>, phases: Map<string, PhaseSpe
     if (src?.['fn'] === 'scratch') {
       const ctx = src['context'] as number;
       const schedId = refId(s['max_tokens']);
-      const budget = schedId ? Math.max(...(phases.get(schedId) ?? []).flatMap((p) => [p.curve.from, p.curve.to])) : (s['max_tokens'] as number | undefined);
+      const budget = schedId ? (phases.get(schedId) ?? []).reduce((m, p) => Math.max(m, p.curve.from, p.curve.to), 0) : (s['max_tokens'] as number | undefined);
       if (budget !== undefined && budget >= ctx) {
         const byDefault = !inst.entries.has('max_tokens');
         diagnostics.push(

@@ -163,11 +163,13 @@ export const CURVE_FNS: Record<string, FnSpec> = {
 export const CURVE_SPEC: Spec = { k: 'oneOf', options: [tokens, { k: 'call', fns: CURVE_FNS }] };
 
 export const PHASE_KEYS: KeyTable = {
-  steps: { spec: int(1, 'steps'), required: true, doc: 'length of the phase in RL steps' },
+  steps: { spec: { k: 'int', min: 1, max: 1_000_000, unit: 'steps' }, required: true, doc: 'length of the phase in RL steps' },
   max_tokens: { spec: CURVE_SPEC, required: true, doc: 'the rollout budget over the phase: a number, `constant(n)`, `linear(a -> b)` or `cosine(a -> b)`' },
   role: { spec: enumOf('compress', 'expand', 'hold'), doc: 'compression or expansion; by default from the curve (falling: compress, rising: expand, flat: hold)' },
 };
 export const REPEAT_MAX = 1000;
+/** The most steps a stage may have: the graph holds the budget of every step. */
+export const MAX_STAGE_STEPS = 1_000_000;
 
 // ---- train ----
 
@@ -185,7 +187,7 @@ export const TRAIN_COMMON: KeyTable = {
   policy: { spec: ref('model'), required: true, doc: 'the model this stage trains' },
   data: { spec: ref('dataset', DATASET_SPLITS), required: true, doc: 'training data (`ds` is its `train` split; `ds.all` for every row)' },
   after: { spec: { k: 'list', of: ref('train'), single: true }, default: [], doc: 'stages that must finish first' },
-  steps: { spec: int(1, 'steps'), doc: 'optimizer steps (for `grpo`: taken from the schedule when omitted)' },
+  steps: { spec: { k: 'int', min: 1, max: 1_000_000, unit: 'steps' }, doc: 'optimizer steps (for `grpo`: taken from the schedule when omitted)' },
   batch: { spec: int(1, 'prompts'), default: 32, doc: 'prompts per step' },
   lr: { spec: float(0, undefined, true), default: 1e-6, doc: 'peak learning rate' },
   lr_schedule: { spec: enumOf('constant', 'cosine', 'linear'), default: 'constant', doc: 'decay after warm-up' },

@@ -27,8 +27,9 @@ export function posAt(text: string, offset: number): Pos {
 
 /** The span just after a token: where something missing should have been. */
 function spanAfter(file: string, t: IToken): Span {
-  const s = tokenSpan(file, t);
-  return { file, start: s.end, end: { ...s.end, offset: s.end.offset + 1, column: s.end.column + 1 } };
+  // Zero-width: the place right after the token, which may be the end of the line or file.
+  const end = tokenSpan(file, t).end;
+  return { file, start: end, end };
 }
 
 const describe = (t: IToken): string => {

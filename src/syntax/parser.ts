@@ -232,8 +232,14 @@ export class SiriParser extends CstParser {
 /** One parser instance for the process; `parse` resets it through `input`. */
 export const parserInstance = new SiriParser();
 
+/** Deeper nesting than this is refused before parsing: the recursive-descent parser would overflow the stack. */
+export const MAX_NESTING = 64;
+
 export interface ParseOutput {
-  cst: CstNode;
+  /** Absent when the input was refused (nested too deeply). */
+  cst?: CstNode;
+  /** The first opener beyond MAX_NESTING levels, when there is one. */
+  tooDeep?: IToken;
   tokens: IToken[];
   comments: IToken[];
   lexErrors: ILexingError[];
@@ -242,6 +248,8 @@ export interface ParseOutput {
 
 export function parseText(text: string): ParseOutput {
   const lexed = T.SiriLexer.tokenize(text);
+  const tooDeep = firstTooDeep(lexed.tokens);
+  if (tooDeep) return { tooDeep, tokens: lexed.tokens, comments: [], lexErrors: lexed.errors, parseErrors: [] };
   parserInstance.input = lexed.tokens;
   const cst = parserInstance.file();
   return {
@@ -251,4 +259,14 @@ export function parseText(text: string): ParseOutput {
     lexErrors: lexed.errors,
     parseErrors: [...parserInstance.errors],
   };
+}
+
+export function firstTooDeep(tokens: readonly IToken[]): IToken | undefined {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.tokenType === T.LCurly || t.tokenType === T.LSquare || t.tokenType === T.LParen) {
+      if (++depth > MAX_NESTING) return t;
+    } else if (t.tokenType === T.RCurly || t.tokenType === T.RSquare || t.tokenType === T.RParen) depth = Math.max(0, depth - 1);
+  }
+  return undefined;
 }

@@ -81,7 +81,8 @@ export const allTokens: TokenType[] = [
   RParen,
 ];
 
-export const SiriLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+// Lines end at \n (or \r\n); a lone \r is whitespace, as for the diagnostics renderer.
+export const SiriLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false, lineTerminatorsPattern: /\n|\r\n/g, lineTerminatorCharacters: ['\n'] });
 
 /** Words that may follow a number as its unit (`160 steps`, `8k tokens`); singular forms accepted. */
 export const UNIT_WORDS: Record<string, string> = {

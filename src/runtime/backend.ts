@@ -1,0 +1,247 @@
+// Backend selection for the runtime. `auto` tries, best first: tensorflow (libtensorflow through
+// @tensorflow/tfjs-node-gpu or -node, when installed) → webgpu (Dawn through the `webgpu` package, when
+// it finds an adapter) → wasm → cpu. Every backend that is skipped leaves a one-line note saying why.
+// An explicitly requested backend that cannot start is a RunError with the reason and a hint.
+
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { registerTrainingKernels } from './kernels/index.js';
+import { RunError } from './types.js';
+
+export { registerTrainingKernels } from './kernels/index.js';
+
+export type BackendRequest = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+export interface SelectedBackend {
+  /** tfjs backend name: tensorflow, webgpu, wasm or cpu. */
+  name: string;
+  /** Short description of what runs the kernels. */
+  device: string;
+  /** Why better backends were skipped (one line each). */
+  notes: string[];
+}
+
+type Attempt = { ok: true; device: string } | { ok: false; reasons: string[]; hint: string };
+
+// ---------- tensorflow (libtensorflow bindings) ----------
+
+const TF_NODE_PACKAGES = [
+  { pkg: '@tensorflow/tfjs-node-gpu', device: 'libtensorflow with CUDA (@tensorflow/tfjs-node-gpu)' },
+  { pkg: '@tensorflow/tfjs-node', device: 'libtensorflow on the CPU (@tensorflow/tfjs-node)' },
+];
+
+function isNotInstalled(e: unknown, pkg: string): boolean {
+  const err = e as { code?: string; message?: string };
+  const code = err?.code;
+  const msg = String(err?.message ?? '');
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)|Failed to load url/.test(msg)) && msg.includes(pkg);
+}
+
+const firstLine = (e: unknown): string => String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 200);
+
+async function tryTensorflow(): Promise<Attempt> {
+  const reasons: string[] = [];
+  for (const { pkg, device } of TF_NODE_PACKAGES) {
+    try {
+      // A variable specifier: the packages are optional and not dependencies of siric.
+      const spec: string = pkg;
+      await import(spec);
+    } catch (e) {
+      reasons.push(isNotInstalled(e, pkg) ? `${pkg} is not installed (it downloads a native binary at install time; see docs)` : `${pkg} failed to load: ${firstLine(e)}`);
+      continue;
+    }
+    if (!tf.findBackendFactory('tensorflow')) {
+      reasons.push(`${pkg} loaded but registered no \`tensorflow\` backend with this @tensorflow/tfjs (${tf.version_core}); install a matching version`);
+      continue;
+    }
+    try {
+      if (await tf.setBackend('tensorflow')) return { ok: true, device };
+      reasons.push(`${pkg} is installed but its backend failed to initialize`);
+    } catch (e) {
+      reasons.push(`${pkg} is installed but its backend failed to initialize: ${firstLine(e)}`);
+    }
+  }
+  return { ok: false, reasons, hint: 'install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node next to siric (their install downloads libtensorflow), or use backend = "auto"' };
+}
+
+// ---------- webgpu (Dawn) ----------
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+}
+interface GpuLike {
+  requestAdapter(opts?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
+}
+interface WebgpuModule {
+  create(options: string[]): GpuLike;
+  globals: Record<string, unknown>;
+}
+
+/** What selectBackend set up for webgpu, so that releaseBackend can undo it. */
+let webgpuState: { installedNavigator: boolean; definedGpu: boolean } | undefined;
+/** A failed webgpu probe is remembered: it costs a Dawn start (and a Vulkan warning on stderr). */
+let webgpuFailure: { reasons: string[]; hint: string } | undefined;
+
+const WEBGPU_HINT = 'Dawn needs a Vulkan driver (libvulkan.so.1 and a GPU ICD); on a machine without one use backend = "auto" (falls back to wasm) or "wasm"';
+
+function describeAdapter(a: GpuAdapterLike): string {
+  const i = a.info ?? {};
+  const parts = [i.vendor, i.architecture, i.device, i.description].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
+  return `WebGPU (Dawn)${parts.length ? `: ${[...new Set(parts)].join(' ')}` : ''}`;
+}
+
+async function tryWebgpu(): Promise<Attempt> {
+  if (webgpuFailure) return { ok: false, ...webgpuFailure };
+  const fail = (reason: string): Attempt => {
+    webgpuFailure = { reasons: [reason], hint: WEBGPU_HINT };
+    return { ok: false, ...webgpuFailure };
+  };
+  let mod: WebgpuModule;
+  try {
+    const spec: string = 'webgpu';
+    mod = (await import(spec)) as WebgpuModule;
+  } catch (e) {
+    return fail(isNotInstalled(e, 'webgpu') ? 'the optional package `webgpu` (Dawn for Node) is not installed' : `the \`webgpu\` package failed to load: ${firstLine(e)}`);
+  }
+  let gpu: GpuLike;
+  let adapter: GpuAdapterLike | null;
+  try {
+    gpu = mod.create([]);
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return fail(`Dawn failed to start: ${firstLine(e)}`);
+  }
+  if (!adapter) return fail('no GPU adapter found (Dawn found no usable Vulkan device: no driver, or only a software one)');
+
+  // What tfjs-backend-webgpu expects of a browser: the WebGPU globals and navigator.gpu, set before
+  // its import (it registers the backend only when navigator.gpu exists).
+  Object.assign(globalThis, mod.globals);
+  const g = globalThis as { navigator?: Record<string, unknown> };
+  const installedNavigator = g.navigator === undefined;
+  if (installedNavigator) g.navigator = {};
+  const definedGpu = !('gpu' in g.navigator!);
+  if (definedGpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+  webgpuState = { installedNavigator, definedGpu };
+  try {
+    const spec: string = '@tensorflow/tfjs-backend-webgpu';
+    await import(spec);
+  } catch (e) {
+    await releaseWebgpu();
+    return fail(isNotInstalled(e, '@tensorflow/tfjs-backend-webgpu') ? 'the optional package @tensorflow/tfjs-backend-webgpu is not installed' : `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(e)}`);
+  }
+  try {
+    if (await tf.setBackend('webgpu')) return { ok: true, device: describeAdapter(adapter) };
+  } catch (e) {
+    await releaseWebgpu();
+    return fail(`the tfjs webgpu backend failed to initialize: ${firstLine(e)}`);
+  }
+  await releaseWebgpu();
+  return fail('the tfjs webgpu backend failed to initialize (see the message above)');
+}
+
+async function releaseWebgpu(): Promise<void> {
+  if (!webgpuState) return;
+  const backend = tf.findBackend('webgpu') as { device?: { destroy?: () => void } } | null;
+  const device = backend?.device;
+  if (tf.findBackendFactory('webgpu')) {
+    try {
+      tf.removeBackend('webgpu'); // disposes the backend's buffers (switches away if it was active)
+    } catch {
+      // nothing more to do
+    }
+  }
+  try {
+    device?.destroy?.();
+  } catch {
+    // already gone
+  }
+  const g = globalThis as { navigator?: Record<string, unknown> };
+  if (webgpuState.definedGpu && g.navigator) delete g.navigator['gpu'];
+  if (webgpuState.installedNavigator) delete g.navigator;
+  webgpuState = undefined;
+}
+
+// ---------- wasm and cpu ----------
+
+const cpuModel = (): string => os.cpus()[0]?.model.trim() || os.arch();
+
+async function tryWasm(): Promise<Attempt> {
+  const hint = 'reinstall @tensorflow/tfjs-backend-wasm (its .wasm files must sit in its dist/ folder), or use backend = "cpu"';
+  let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+  try {
+    wasm = await import('@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    return { ok: false, reasons: [isNotInstalled(e, '@tensorflow/tfjs-backend-wasm') ? '@tensorflow/tfjs-backend-wasm is not installed' : `@tensorflow/tfjs-backend-wasm failed to load: ${firstLine(e)}`], hint };
+  }
+  try {
+    if (!(await tf.setBackend('wasm'))) return { ok: false, reasons: ['the WebAssembly module failed to initialize (see the message above)'], hint };
+  } catch (e) {
+    return { ok: false, reasons: [`the WebAssembly module failed to initialize: ${firstLine(e)}`], hint };
+  }
+  let simd = false;
+  try {
+    simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  } catch {
+    // flag unknown: say nothing about SIMD
+  }
+  const threads = wasm.getThreadsCount();
+  return { ok: true, device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}, on ${cpuModel()}` };
+}
+
+async function tryCpu(): Promise<Attempt> {
+  try {
+    if (!(await tf.setBackend('cpu'))) return { ok: false, reasons: ['the cpu backend failed to initialize'], hint: 'reinstall @tensorflow/tfjs' };
+  } catch (e) {
+    return { ok: false, reasons: [`the cpu backend failed to initialize: ${firstLine(e)}`], hint: 'reinstall @tensorflow/tfjs' };
+  }
+  // The cpu backend prints an "install tfjs-node" banner on its first tensor; our notes say it better.
+  const b = tf.backend() as { firstUse?: boolean };
+  if ('firstUse' in b) b.firstUse = false;
+  return { ok: true, device: `plain JavaScript kernels on ${cpuModel()}` };
+}
+
+const ATTEMPTS: Record<Exclude<BackendRequest, 'auto'>, () => Promise<Attempt>> = {
+  tensorflow: tryTensorflow,
+  webgpu: tryWebgpu,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+const AUTO_ORDER: Exclude<BackendRequest, 'auto'>[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+/**
+ * Makes `requested` (or, for `auto`, the best available backend) the active tfjs backend, after
+ * registering the kernels training needs. Throws RunError when an explicit backend is unavailable.
+ */
+export async function selectBackend(requested: BackendRequest): Promise<SelectedBackend> {
+  registerTrainingKernels();
+  if (requested !== 'auto') {
+    const attempt = Object.hasOwn(ATTEMPTS, requested) ? ATTEMPTS[requested as Exclude<BackendRequest, 'auto'>] : undefined;
+    if (!attempt) throw new RunError(`unknown backend \`${String(requested)}\``, 'use one of auto, tensorflow, webgpu, wasm, cpu');
+    const r = await attempt();
+    if (!r.ok) throw new RunError(`backend \`${requested}\` is not available: ${r.reasons.join('; ')}`, r.hint);
+    if (requested !== 'webgpu') await releaseWebgpu();
+    await tf.ready();
+    return { name: requested, device: r.device, notes: [] };
+  }
+  const notes: string[] = [];
+  for (const name of AUTO_ORDER) {
+    const r = await ATTEMPTS[name]();
+    if (r.ok) {
+      if (name !== 'webgpu') await releaseWebgpu();
+      await tf.ready();
+      return { name, device: r.device, notes };
+    }
+    for (const reason of r.reasons) notes.push(`${name}: ${reason}`);
+  }
+  throw new RunError(`no TensorFlow.js backend could start:\n  ${notes.join('\n  ')}`, 'reinstall siric\'s dependencies (npm ci)');
+}
+
+/**
+ * Undoes what selectBackend set up that would keep the process alive or hold a device: the webgpu
+ * backend (its buffers and GPUDevice) and navigator.gpu. Safe to call at any time, and twice.
+ * Dawn may still hold the event loop open afterwards: a CLI should exit explicitly when done.
+ */
+export async function releaseBackend(): Promise<void> {
+  await releaseWebgpu();
+}

@@ -1,0 +1,237 @@
+// A decoder-only transformer in the Llama / Qwen2 layout: token embedding, RMSNorm, rotary
+// position embedding, grouped-query attention, SwiGLU MLP, optional tied output embedding.
+// Parameters are tf.Variables named exactly as Hugging Face names them, with Linear weights
+// stored [out, in], so checkpoints load and save without renaming or transposing.
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../rng.js';
+import type { HostTensor, ModelConfig } from '../types.js';
+import { RunError } from '../types.js';
+
+/** Keys and values of every layer for the positions seen so far: [B, Hkv, S, hd] each. */
+export interface KvCache {
+  k: tf.Tensor4D[];
+  v: tf.Tensor4D[];
+}
+
+export interface ForwardInput {
+  /** Token ids, [B, T]. */
+  ids: tf.Tensor2D;
+  /** Rotary position of each token, [B, T] int32 (a left-padded prompt starts at 0 after its pads). */
+  positions: tf.Tensor2D;
+  /** Additive attention mask [B, 1, T, S] (0 where allowed, a large negative where not), S = cached + T. */
+  mask: tf.Tensor4D;
+  cache?: KvCache;
+}
+
+export class Transformer {
+  readonly params = new Map<string, tf.Variable>();
+  private readonly cos: tf.Tensor2D;
+  private readonly sin: tf.Tensor2D;
+  readonly headDim: number;
+
+  constructor(
+    readonly config: ModelConfig,
+    weights?: Record<string, HostTensor>,
+    seed = 0,
+  ) {
+    const c = config;
+    if (c.hidden_size % c.num_attention_heads !== 0) throw new RunError(`hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`);
+    if (c.num_attention_heads % c.num_key_value_heads !== 0) throw new RunError(`num_attention_heads ${c.num_attention_heads} is not a multiple of num_key_value_heads ${c.num_key_value_heads}`);
+    this.headDim = c.hidden_size / c.num_attention_heads;
+    const shapes = parameterShapes(c);
+    const rng = new Rng(seed, 'init');
+    // Residual-output projections get a smaller init (GPT-2 style) so deep stacks start stable.
+    const outStd = 0.02 / Math.sqrt(2 * c.num_hidden_layers);
+    for (const [name, shape] of shapes) {
+      let data: Float32Array;
+      if (weights) {
+        const w = weights[name];
+        if (!w) throw new RunError(`the checkpoint has no tensor \`${name}\``, 'is it a Llama/Qwen2-layout model of the sizes in config.json?');
+        if (w.shape.join('x') !== shape.join('x')) throw new RunError(`tensor \`${name}\` has shape [${w.shape.join(', ')}], expected [${shape.join(', ')}]`);
+        data = w.data;
+      } else if (name.endsWith('norm.weight')) data = new Float32Array(shape[0]!).fill(1);
+      else if (name.endsWith('.bias')) data = new Float32Array(shape[0]!);
+      else {
+        const std = /o_proj|down_proj/.test(name) ? outStd : 0.02;
+        data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+        for (let i = 0; i < data.length; i++) data[i] = rng.normal() * std;
+      }
+      const init = tf.tensor(data, shape, 'float32');
+      this.params.set(name, tf.variable(init, true));
+      init.dispose();
+    }
+    const [cos, sin] = ropeTables(c.max_position_embeddings, this.headDim, c.rope_theta);
+    this.cos = cos;
+    this.sin = sin;
+  }
+
+  private p(name: string): tf.Variable {
+    return this.params.get(name)!;
+  }
+
+  /** Logits [B, T, V] and the cache extended by these T positions. Call inside tf.tidy. */
+  forward(input: ForwardInput): { logits: tf.Tensor3D; cache: KvCache } {
+    const c = this.config;
+    const [B, T] = input.ids.shape;
+    const D = c.hidden_size;
+    const H = c.num_attention_heads;
+    const Hkv = c.num_key_value_heads;
+    const hd = this.headDim;
+    let x = tf.gather(this.p('model.embed_tokens.weight'), input.ids) as tf.Tensor3D; // [B, T, D]
+    // Rotary tables for these positions: [B, 1, T, hd/2]
+    const cos = tf.gather(this.cos, input.positions).expandDims(1) as tf.Tensor4D;
+    const sin = tf.gather(this.sin, input.positions).expandDims(1) as tf.Tensor4D;
+    const cache: KvCache = { k: [], v: [] };
+    for (let l = 0; l < c.num_hidden_layers; l++) {
+      const pre = `model.layers.${l}`;
+      const h = rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), c.rms_norm_eps);
+      const q = this.heads(this.linear(h, `${pre}.self_attn.q_proj`), B, T, H, hd); // [B, H, T, hd]
+      let k = this.heads(this.linear(h, `${pre}.self_attn.k_proj`), B, T, Hkv, hd); // [B, Hkv, T, hd]
+      let v = this.heads(this.linear(h, `${pre}.self_attn.v_proj`), B, T, Hkv, hd);
+      const qr = rope(q, cos, sin);
+      k = rope(k, cos, sin);
+      if (input.cache) {
+        k = tf.concat([input.cache.k[l]!, k], 2); // [B, Hkv, S, hd]
+        v = tf.concat([input.cache.v[l]!, v], 2);
+      }
+      cache.k.push(k);
+      cache.v.push(v);
+      const att = attention(qr, k, v, input.mask, H / Hkv); // [B, T, H*hd]
+      x = tf.add(x, this.linear(att, `${pre}.self_attn.o_proj`));
+      const h2 = rmsNorm(x, this.p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
+      const gate = this.linear(h2, `${pre}.mlp.gate_proj`);
+      const up = this.linear(h2, `${pre}.mlp.up_proj`);
+      x = tf.add(x, this.linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), `${pre}.mlp.down_proj`));
+    }
+    x = rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps);
+    const head = c.tie_word_embeddings ? this.p('model.embed_tokens.weight') : this.p('lm_head.weight');
+    const logits = tf.matMul(x.reshape([B * T, D]), head, false, true).reshape([B, T, c.vocab_size]) as tf.Tensor3D;
+    return { logits, cache };
+  }
+
+  /** x [B, T, in] @ W^T (+ b), with W stored [out, in] as in Hugging Face. */
+  private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
+    const [B, T, I] = x.shape;
+    const w = this.p(`${name}.weight`);
+    let y = tf.matMul(x.reshape([B * T, I]), w, false, true);
+    const b = this.params.get(`${name}.bias`);
+    if (b) y = tf.add(y, b);
+    return y.reshape([B, T, w.shape[0]!]) as tf.Tensor3D;
+  }
+
+  /** [B, T, n*hd] → [B, n, T, hd] */
+  private heads(x: tf.Tensor3D, B: number, T: number, n: number, hd: number): tf.Tensor4D {
+    return x.reshape([B, T, n, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
+  }
+
+  /** Weights as host arrays under their Hugging Face names. */
+  exportWeights(): Record<string, HostTensor> {
+    const out: Record<string, HostTensor> = {};
+    for (const [name, v] of this.params) out[name] = { shape: [...v.shape], data: v.dataSync() as Float32Array };
+    return out;
+  }
+
+  loadWeights(weights: Record<string, HostTensor>): void {
+    for (const [name, v] of this.params) {
+      const w = weights[name];
+      if (!w) throw new RunError(`the checkpoint has no tensor \`${name}\``);
+      tf.tidy(() => v.assign(tf.tensor(w.data, w.shape, 'float32')));
+    }
+  }
+
+  parameterCount(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+    this.cos.dispose();
+    this.sin.dispose();
+  }
+}
+
+/** Every parameter's Hugging Face name and shape, in a fixed order. */
+export function parameterShapes(c: ModelConfig): [string, number[]][] {
+  const D = c.hidden_size;
+  const hd = D / c.num_attention_heads;
+  const q = c.num_attention_heads * hd;
+  const kv = c.num_key_value_heads * hd;
+  const F = c.intermediate_size;
+  const out: [string, number[]][] = [['model.embed_tokens.weight', [c.vocab_size, D]]];
+  for (let l = 0; l < c.num_hidden_layers; l++) {
+    const p = `model.layers.${l}`;
+    out.push([`${p}.input_layernorm.weight`, [D]]);
+    out.push([`${p}.self_attn.q_proj.weight`, [q, D]], [`${p}.self_attn.k_proj.weight`, [kv, D]], [`${p}.self_attn.v_proj.weight`, [kv, D]]);
+    if (c.attention_bias) out.push([`${p}.self_attn.q_proj.bias`, [q]], [`${p}.self_attn.k_proj.bias`, [kv]], [`${p}.self_attn.v_proj.bias`, [kv]]);
+    out.push([`${p}.self_attn.o_proj.weight`, [D, q]]);
+    out.push([`${p}.post_attention_layernorm.weight`, [D]]);
+    out.push([`${p}.mlp.gate_proj.weight`, [F, D]], [`${p}.mlp.up_proj.weight`, [F, D]], [`${p}.mlp.down_proj.weight`, [D, F]]);
+  }
+  out.push(['model.norm.weight', [D]]);
+  if (!c.tie_word_embeddings) out.push(['lm_head.weight', [c.vocab_size, D]]);
+  return out;
+}
+
+function rmsNorm(x: tf.Tensor3D, w: tf.Tensor, eps: number): tf.Tensor3D {
+  const ms = tf.mean(tf.square(x), -1, true);
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w) as tf.Tensor3D;
+}
+
+/** cos/sin of position × inverse frequency: [maxPos, hd/2] each (Llama's rotate-half convention). */
+function ropeTables(maxPos: number, hd: number, theta: number): [tf.Tensor2D, tf.Tensor2D] {
+  const half = hd / 2;
+  const cos = new Float32Array(maxPos * half);
+  const sin = new Float32Array(maxPos * half);
+  for (let p = 0; p < maxPos; p++) {
+    for (let i = 0; i < half; i++) {
+      const a = p / Math.pow(theta, (2 * i) / hd);
+      cos[p * half + i] = Math.cos(a);
+      sin[p * half + i] = Math.sin(a);
+    }
+  }
+  return [tf.tensor2d(cos, [maxPos, half]), tf.tensor2d(sin, [maxPos, half])];
+}
+
+/** Rotate the two halves of each head: x1·cos − x2·sin, x2·cos + x1·sin. x [B, n, T, hd], cos/sin [B, 1, T, hd/2]. */
+function rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+  const [x1, x2] = tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
+  return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], 3) as tf.Tensor4D;
+}
+
+/** Scaled dot-product attention with grouped KV heads. q [B, H, T, hd], k/v [B, Hkv, S, hd] → [B, T, H*hd]. */
+function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, group: number): tf.Tensor3D {
+  const [B, H, T, hd] = q.shape;
+  const S = k.shape[2];
+  if (group > 1) {
+    // Each KV head serves `group` query heads: [B, Hkv, S, hd] → [B, H, S, hd]
+    const Hkv = k.shape[1];
+    k = tf.tile(k.expandDims(2), [1, 1, group, 1, 1]).reshape([B, Hkv * group, S, hd]) as tf.Tensor4D;
+    v = tf.tile(v.expandDims(2), [1, 1, group, 1, 1]).reshape([B, Hkv * group, S, hd]) as tf.Tensor4D;
+  }
+  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), mask); // [B, H, T, S]
+  const out = tf.matMul(tf.softmax(scores, -1), v); // [B, H, T, hd]
+  return out.transpose([0, 2, 1, 3]).reshape([B, T, H * hd]) as tf.Tensor3D;
+}
+
+export const MASKED = -1e9;
+
+/**
+ * The additive mask for T new positions after `cached` ones: causal, and blind to padding.
+ * keyValid[b][s] says whether key s of row b is a real token (pads are not).
+ */
+export function buildMask(keyValid: readonly Uint8Array[], cached: number, T: number): tf.Tensor4D {
+  const B = keyValid.length;
+  const S = cached + T;
+  const m = new Float32Array(B * T * S);
+  for (let b = 0; b < B; b++) {
+    const valid = keyValid[b]!;
+    for (let t = 0; t < T; t++) {
+      const q = cached + t;
+      for (let s = 0; s < S; s++) m[(b * T + t) * S + s] = s <= q && valid[s] ? 0 : MASKED;
+    }
+  }
+  return tf.tensor4d(m, [B, 1, T, S]);
+}

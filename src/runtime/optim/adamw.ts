@@ -1,0 +1,183 @@
+// AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019), gradient
+// clipping by global norm, and the learning-rate schedule.
+//
+// Update, per parameter p with gradient g at step t (1-based), in PyTorch's `torch.optim.AdamW` form:
+//   m ← β1·m + (1 − β1)·g          v ← β2·v + (1 − β2)·g²
+//   m̂ = m / (1 − β1^t)             v̂ = v / (1 − β2^t)
+//   p ← p − lr·( m̂ / (√v̂ + ε) + λ·p )      (λ·p only for decayed parameters, with the old p)
+// The decay is decoupled from the gradient (never enters m or v) and scaled by the current lr, as
+// in PyTorch and Hugging Face.
+//
+// Decay rule: parameters of rank ≥ 2 (matmul weights and embeddings) are decayed; rank-1 ones
+// (RMSNorm/LayerNorm gains, biases) are not. This is nanoGPT's rule (`p.dim() >= 2`, "all weight
+// tensors in matmuls + embeddings decay, all biases and layernorms don't") and agrees with the
+// Hugging Face Trainer's default of excluding biases and norm weights.
+import * as tf from '@tensorflow/tfjs';
+import { RunError } from '../types.js';
+
+export interface AdamWConfig {
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-8. */
+  eps?: number;
+  /** λ, default 0.01 (PyTorch's default). */
+  weightDecay?: number;
+}
+
+/** Moments as plain arrays (flattened, in each parameter's row-major order), for checkpoints. */
+export interface AdamWState {
+  step: number;
+  m: Record<string, Float32Array>;
+  v: Record<string, Float32Array>;
+}
+
+export class AdamW {
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  private readonly weightDecay: number;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private t = 0;
+
+  /** `params`: parameter name → variable (the model's own map; updated in place). */
+  constructor(
+    private readonly params: Map<string, tf.Variable>,
+    cfg: AdamWConfig = {},
+  ) {
+    this.beta1 = cfg.beta1 ?? 0.9;
+    this.beta2 = cfg.beta2 ?? 0.999;
+    this.eps = cfg.eps ?? 1e-8;
+    this.weightDecay = cfg.weightDecay ?? 0.01;
+    for (const [name, p] of params) {
+      // The zeros are temporaries (a variable keeps its own reference to the data).
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+    }
+  }
+
+  /** Number of steps taken (t of the last update). */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /** Whether weight decay applies to this parameter (rank ≥ 2). */
+  decays(name: string): boolean {
+    return (this.params.get(name)?.rank ?? 0) >= 2;
+  }
+
+  /**
+   * One update with already-clipped gradients (name → tensor of the parameter's shape). Parameters
+   * without a gradient are left alone (their moments too). The gradients are not disposed.
+   */
+  step(grads: Map<string, tf.Tensor>, lr: number): void {
+    for (const [name, g] of grads) {
+      const p = this.params.get(name);
+      if (!p) throw new Error(`AdamW: gradient for unknown parameter ${name}`);
+      if (!sameShape(p.shape, g.shape)) throw new Error(`AdamW: gradient for ${name} has shape [${g.shape}], the parameter [${p.shape}]`);
+    }
+    this.t += 1;
+    const { beta1: b1, beta2: b2, eps } = this;
+    const bc1 = 1 - b1 ** this.t;
+    const bc2 = 1 - b2 ** this.t;
+    for (const [name, g] of grads) {
+      const p = this.params.get(name)!;
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      const decay = this.decays(name) ? this.weightDecay : 0;
+      tf.tidy(() => {
+        const m1 = tf.add(tf.mul(b1, m), tf.mul(1 - b1, g));
+        const v1 = tf.add(tf.mul(b2, v), tf.mul(1 - b2, tf.square(g)));
+        const update = tf.div(tf.div(m1, bc1), tf.add(tf.sqrt(tf.div(v1, bc2)), eps)); // m̂ / (√v̂ + ε)
+        const step = decay > 0 ? tf.add(update, tf.mul(decay, p)) : update;
+        const p1 = tf.sub(p, tf.mul(lr, step));
+        m.assign(m1);
+        v.assign(v1);
+        p.assign(p1);
+      });
+    }
+  }
+
+  /** Copies of the step count and moments. */
+  exportState(): AdamWState {
+    const m: Record<string, Float32Array> = {};
+    const v: Record<string, Float32Array> = {};
+    for (const name of this.params.keys()) {
+      m[name] = new Float32Array(this.m.get(name)!.dataSync());
+      v[name] = new Float32Array(this.v.get(name)!.dataSync());
+    }
+    return { step: this.t, m, v };
+  }
+
+  /** Restore what exportState gave; every parameter must be present with its size. */
+  importState(s: AdamWState): void {
+    if (!Number.isInteger(s.step) || s.step < 0) throw new RunError(`optimizer state has an invalid step count ${s.step}`);
+    for (const [kind, rec] of [['m', s.m], ['v', s.v]] as const) {
+      for (const name of Object.keys(rec)) if (!this.params.has(name)) throw new RunError(`optimizer state (${kind}) has a parameter the model lacks: ${name}`, 'was the checkpoint written for another model?');
+      for (const [name, p] of this.params) {
+        const data = rec[name];
+        if (!data) throw new RunError(`optimizer state (${kind}) has no entry for ${name}`, 'was the checkpoint written for another model?');
+        if (data.length !== p.size) throw new RunError(`optimizer state (${kind}) for ${name} has ${data.length} values, the parameter ${p.size}`);
+      }
+    }
+    for (const [name, p] of this.params) {
+      tf.tidy(() => {
+        // Copies: a backend may keep the array it is given, and the caller's must stay theirs.
+        this.m.get(name)!.assign(tf.tensor(s.m[name]!.slice(), p.shape, 'float32'));
+        this.v.get(name)!.assign(tf.tensor(s.v[name]!.slice(), p.shape, 'float32'));
+      });
+    }
+    this.t = s.step;
+  }
+
+  /** Free the moments (the parameters belong to the model). */
+  dispose(): void {
+    for (const x of [...this.m.values(), ...this.v.values()]) x.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}
+
+/**
+ * Global L2 norm of all gradients, and the gradients scaled by min(1, maxNorm / (norm + 1e-6))
+ * (torch.nn.utils.clip_grad_norm_); maxNorm null leaves them unscaled. The returned tensors are
+ * always new (clones when unscaled) and belong to the caller, as do the inputs. A non-finite norm
+ * is returned as is with the gradients unscaled: the caller decides whether to skip the step.
+ */
+export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number | null): { grads: Map<string, tf.Tensor>; norm: number } {
+  if (maxNorm !== null && !(maxNorm > 0)) throw new Error(`clipByGlobalNorm: maxNorm must be positive, got ${maxNorm}`);
+  const norm = grads.size === 0 ? 0 : tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+  const coef = maxNorm === null ? 1 : Math.min(1, maxNorm / (norm + 1e-6));
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, g] of grads) out.set(name, coef < 1 ? tf.mul(g, coef) : tf.clone(g));
+  return { grads: out, norm };
+}
+
+export interface LrConfig {
+  lr: number;
+  lr_schedule: 'constant' | 'cosine' | 'linear';
+  warmup: number;
+  /** Floor of the decay as a fraction of lr. */
+  min_lr: number;
+}
+
+/**
+ * Learning rate for the update with 0-based index `step` out of `total` in the stage:
+ * - warm-up, step < warmup: lr·(step + 1)/warmup (lr/warmup first, lr at step warmup − 1);
+ * - then constant lr, or a decay from lr at step = warmup to min_lr·lr at step = total:
+ *   cosine: floor + (lr − floor)·½(1 + cos(π·u)), linear: floor + (lr − floor)·(1 − u),
+ *   with u = (step − warmup)/(total − warmup) clamped to [0, 1] and floor = min_lr·lr.
+ */
+export function lrAt(step: number, total: number, cfg: LrConfig): number {
+  const { lr, warmup } = cfg;
+  if (step < warmup) return (lr * (step + 1)) / warmup;
+  if (cfg.lr_schedule === 'constant') return lr;
+  const floor = cfg.min_lr * lr;
+  const u = Math.min(1, Math.max(0, (step - warmup) / Math.max(1, total - warmup)));
+  const shape = cfg.lr_schedule === 'cosine' ? 0.5 * (1 + Math.cos(Math.PI * u)) : 1 - u;
+  return floor + (lr - floor) * shape;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
