@@ -36,7 +36,7 @@ function fullLogps(m: Transformer, seq: number[], from: number, T = 1): number[]
       positions: tf.tensor2d(seq.map((_, i) => i), [1, L], 'int32'),
       mask: buildMask([new Uint8Array(L).fill(1)], 0, L),
     });
-    const lp = tf.logSoftmax(tf.div(logits, T)).arraySync()[0]!;
+    const lp = (tf.logSoftmax(tf.div(logits, T)) as tf.Tensor3D).arraySync()[0]!;
     const out: number[] = [];
     for (let t = from; t < L; t++) out.push(lp[t - 1]![seq[t]!]!);
     return out;
