@@ -1,8 +1,10 @@
-// `siric run FILE`: compiles and checks the pipeline, then hands the graph to the runtime.
+// `siric run FILE`: compile and check the pipeline, then train it. The runtime (and TensorFlow.js)
+// is loaded only here, so the other commands start in milliseconds.
+import * as path from 'node:path';
 import { compileFile } from '../compiler.js';
-import { renderPlan } from './plan.js';
-import { EXIT, printDiagnostics, type Outcome } from './common.js';
 import { validateIR } from '../ir/validate.js';
+import { EXIT, printDiagnostics, type Outcome } from './common.js';
+import type { RunEvent } from '../runtime/types.js';
 
 export interface RunOptions {
   set?: string[];
@@ -14,18 +16,52 @@ export interface RunOptions {
   json?: boolean;
 }
 
-export function runCommand(file: string, opts: RunOptions): Outcome {
+export async function runCommand(file: string, opts: RunOptions): Promise<Outcome> {
   const set = [...(opts.set ?? [])];
   if (opts.backend) set.push(`pipeline.backend=${opts.backend}`);
   const out = compileFile(file, { mode: 'compile', sets: set });
   const stderr = printDiagnostics(out.diagnostics, out.texts);
   if (!out.ir) return { code: EXIT.errors, stderr };
-  // The runtime reads only the IR, and checks it against the schema before it starts.
+  process.stderr.write(stderr);
+  // The runtime reads only the graph, and checks it against the schema before it starts.
   const valid = validateIR(JSON.parse(JSON.stringify(out.ir)));
-  if (!valid.ok) return { code: EXIT.usage, stderr: stderr + `error: invalid execution graph: ${valid.errors.join('; ')}\n` };
-  const plan = renderPlan(out.ir, Math.min(process.stdout.columns ?? 100, 120));
-  const missing =
-    'siric run: the pipeline compiled and passed every check, but the training runtime (GRPO on TensorFlow.js)\n' +
-    'is not part of this version yet, so nothing was trained. Use `siric plan` and `siric compile` meanwhile.\n';
-  return { code: EXIT.usage, stdout: plan, stderr: stderr + missing };
+  if (!valid.ok) return { code: EXIT.usage, stderr: `error: invalid execution graph: ${valid.errors.join('; ')}\n` };
+
+  const [{ execute }, { plainLine }, { jsonLine }, { RunError }] = await Promise.all([import('../runtime/executor.js'), import('../ui/plain.js'), import('../ui/json.js'), import('../runtime/types.js')]);
+  const write = (e: RunEvent): void => {
+    const line = opts.json ? jsonLine(e) : plainLine(e);
+    if (line !== undefined) process.stdout.write(line + '\n');
+  };
+  // First Ctrl-C: finish the step, write a checkpoint, stop. Second: stop at once (the last
+  // complete checkpoint stays intact: checkpoints are written to a temporary folder and renamed).
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) process.stderr.write('\nstopping after this step and writing a checkpoint (Ctrl-C again to stop at once)\n');
+    else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const result = await execute({
+      ir: valid.ir,
+      baseDir: path.dirname(path.resolve(file)),
+      ...(opts.out ? { outDir: path.resolve(opts.out) } : {}),
+      ...(opts.resume ? { resumeDir: path.resolve(opts.resume) } : {}),
+      ...(opts.maxSteps ? { maxSteps: opts.maxSteps } : {}),
+      sink: write,
+      stopRequested: () => interrupts > 0,
+    });
+    if (result.status === 'stopped') {
+      const hint = `resume with: siric run ${file} --resume ${path.relative(process.cwd(), result.runDir) || '.'}\n`;
+      return { code: interrupts > 0 ? 130 : EXIT.ok, stderr: hint };
+    }
+    return { code: EXIT.ok };
+  } catch (e) {
+    if (e instanceof RunError) return { code: EXIT.errors, stderr: `error: ${e.message}\n${e.hint ? `  = help: ${e.hint}\n` : ''}` };
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    const { releaseBackend } = await import('../runtime/backend.js');
+    await releaseBackend();
+  }
 }

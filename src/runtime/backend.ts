@@ -2,6 +2,7 @@
 // @tensorflow/tfjs-node-gpu or -node, when installed) → webgpu (Dawn through the `webgpu` package, when
 // it finds an adapter) → wasm → cpu. Every backend that is skipped leaves a one-line note saying why.
 // An explicitly requested backend that cannot start is a RunError with the reason and a hint.
+import { existsSync } from 'node:fs';
 
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -96,6 +97,9 @@ async function tryWebgpu(): Promise<Attempt> {
     webgpuFailure = { reasons: [reason], hint: WEBGPU_HINT };
     return { ok: false, ...webgpuFailure };
   };
+  // Dawn reaches the GPU through the Vulkan loader; without one it only prints a warning with a
+  // native stack trace to stderr. Look for the loader first and say plainly that it is missing.
+  if (process.platform === 'linux' && !hasVulkanLoader()) return fail('no Vulkan loader (libvulkan.so.1) on this machine, so no GPU adapter can be found');
   let mod: WebgpuModule;
   try {
     const spec: string = 'webgpu';
@@ -244,4 +248,10 @@ export async function selectBackend(requested: BackendRequest): Promise<Selected
  */
 export async function releaseBackend(): Promise<void> {
   await releaseWebgpu();
+}
+
+/** Whether libvulkan.so.1 is in a standard library folder or on LD_LIBRARY_PATH. */
+function hasVulkanLoader(): boolean {
+  const dirs = [...(process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib64', '/usr/local/lib', '/usr/local/nvidia/lib64'];
+  return dirs.some((d) => existsSync(`${d}/libvulkan.so.1`));
 }

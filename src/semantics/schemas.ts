@@ -140,15 +140,18 @@ export const REWARD_VARIANTS: Record<string, KeyTable> = {
   math_equal: { tolerance: { spec: float(0), default: 1e-4, doc: 'relative tolerance when both sides are numbers' } },
   regex: { pattern: { spec: { k: 'regex' }, required: true, doc: 'scores 1 when the response matches, else 0' } },
   length_penalty: {
+    // A penalty must reach truncated responses too, or running past the budget would pay.
+    truncated: { spec: enumOf('zero', 'score'), default: 'score', doc: 'truncated responses are penalised like the others (`score`, the default for penalties) or score 0 (`zero`)' },
     target: { spec: { k: 'oneOf', options: [tokens, enumOf('budget')] }, default: 'budget', doc: 'length above which the penalty starts (`budget`: the step\'s max_tokens)' },
     coef: { spec: float(0), default: 0.001, doc: 'penalty per token above the target' },
   },
   overlong: {
+    truncated: { spec: enumOf('zero', 'score'), default: 'score', doc: 'truncated responses get the full penalty (`score`, the default for penalties) or 0 (`zero`)' },
     buffer: { spec: tokens, required: true, doc: 'DAPO soft overlong punishment: the last `buffer` tokens below the budget are penalised linearly' },
     penalty: { spec: float(0), default: 1, doc: 'penalty at the budget itself' },
   },
   custom: {
-    module: { spec: str, required: true, doc: 'a JS/TS module exporting the reward function; loaded by `run` only, never by the compiler' },
+    module: { spec: str, required: true, doc: 'a .js/.mjs module exporting the reward function, relative to the pipeline file; loaded by `run` only, never by the compiler' },
     export: { spec: str, default: 'default', doc: 'the export to call' },
   },
 };

@@ -378,13 +378,13 @@ describe('siric fmt', () => {
 });
 
 describe('siric run', () => {
-  it('compiles, prints the plan, then exits 2 naming the missing runtime', () => {
-    const r = siric(['run', 'examples/quickstart.siri']);
+  it('a pipeline whose model folder is missing fails with one clear line naming the path', () => {
+    const r = siric(['run', 'examples/siri-1.5b-low.siri']);
     expectNoCrash(r);
-    expect(r.status).toBe(2);
-    expect(r.stdout).toContain('pipeline quickstart');
-    expect(r.stderr).toMatch(/runtime/);
-    expect(r.stderr).toMatch(/not part of this version/);
+    expect(r.status).toBe(1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(path.join('examples', 'models', 'DeepSeek-R1-Distill-Qwen-1.5B'));
   });
 
   it('a pipeline with errors stops before that: exit 1', () => {

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
 import type { HostTensor, ModelConfig } from '../types.js';
 import { RunError } from '../types.js';
+import { matMulT, plainMatMul } from './ops.js';
 
 /** Keys and values of every layer for the positions seen so far: [B, Hkv, S, hd] each. */
 export interface KvCache {
@@ -18,7 +19,7 @@ export interface ForwardInput {
   ids: tf.Tensor2D;
   /** Rotary position of each token, [B, T] int32 (a left-padded prompt starts at 0 after its pads). */
   positions: tf.Tensor2D;
-  /** Additive attention mask [B, 1, T, S] (0 where allowed, a large negative where not), S = cached + T. */
+  /** Additive attention mask [B, 1, T, S] or, when every row has the same, [1, 1, T, S] (0 where allowed, a large negative where not), S = cached + T. */
   mask: tf.Tensor4D;
   cache?: KvCache;
 }
@@ -105,7 +106,7 @@ export class Transformer {
     }
     x = rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps);
     const head = c.tie_word_embeddings ? this.p('model.embed_tokens.weight') : this.p('lm_head.weight');
-    const logits = tf.matMul(x.reshape([B * T, D]), head, false, true).reshape([B, T, c.vocab_size]) as tf.Tensor3D;
+    const logits = matMulT(x.reshape([B * T, D]), head).reshape([B, T, c.vocab_size]) as tf.Tensor3D;
     return { logits, cache };
   }
 
@@ -113,7 +114,7 @@ export class Transformer {
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
     const [B, T, I] = x.shape;
     const w = this.p(`${name}.weight`);
-    let y = tf.matMul(x.reshape([B * T, I]), w, false, true);
+    let y = matMulT(x.reshape([B * T, I]), w);
     const b = this.params.get(`${name}.bias`);
     if (b) y = tf.add(y, b);
     return y.reshape([B, T, w.shape[0]!]) as tf.Tensor3D;
@@ -201,19 +202,20 @@ function rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
   return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], 3) as tf.Tensor4D;
 }
 
-/** Scaled dot-product attention with grouped KV heads. q [B, H, T, hd], k/v [B, Hkv, S, hd] → [B, T, H*hd]. */
+/**
+ * Scaled dot-product attention with grouped KV heads. q [B, H, T, hd], k/v [B, Hkv, S, hd] → [B, T, H*hd].
+ * Query head h uses KV head floor(h / group) (Hugging Face's repeat_kv). Instead of copying K and V
+ * `group` times, the query heads of a group are folded into the time axis: [B, Hkv, group*T, hd].
+ */
 function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, group: number): tf.Tensor3D {
   const [B, H, T, hd] = q.shape;
+  const Hkv = k.shape[1];
   const S = k.shape[2];
-  if (group > 1) {
-    // Each KV head serves `group` query heads: [B, Hkv, S, hd] → [B, H, S, hd]
-    const Hkv = k.shape[1];
-    k = tf.tile(k.expandDims(2), [1, 1, group, 1, 1]).reshape([B, Hkv * group, S, hd]) as tf.Tensor4D;
-    v = tf.tile(v.expandDims(2), [1, 1, group, 1, 1]).reshape([B, Hkv * group, S, hd]) as tf.Tensor4D;
-  }
-  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), mask); // [B, H, T, S]
-  const out = tf.matMul(tf.softmax(scores, -1), v); // [B, H, T, hd]
-  return out.transpose([0, 2, 1, 3]).reshape([B, T, H * hd]) as tf.Tensor3D;
+  const qg = q.reshape([B, Hkv, group * T, hd]);
+  let scores = tf.mul(matMulT(qg, k), 1 / Math.sqrt(hd)); // [B, Hkv, group*T, S]
+  scores = tf.add(scores.reshape([B, Hkv, group, T, S]), mask.reshape([mask.shape[0], 1, 1, T, S])).reshape([B, Hkv, group * T, S]);
+  const out = plainMatMul(tf.softmax(scores, -1), v); // [B, Hkv, group*T, hd]
+  return out.reshape([B, H, T, hd]).transpose([0, 2, 1, 3]).reshape([B, T, H * hd]) as tf.Tensor3D;
 }
 
 export const MASKED = -1e9;

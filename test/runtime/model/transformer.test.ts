@@ -4,28 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildMask, parameterShapes, Transformer } from '../../../src/runtime/model/transformer.js';
 import { sample } from '../../../src/runtime/rl/sampler.js';
 import { Rng } from '../../../src/runtime/rng.js';
-import type { ModelConfig } from '../../../src/runtime/types.js';
+import { tinyConfig } from '../../helpers/model.js';
 
-export const tinyConfig = (over: Partial<ModelConfig> = {}): ModelConfig => ({
-  architectures: ['LlamaForCausalLM'],
-  model_type: 'llama',
-  vocab_size: 13,
-  hidden_size: 16,
-  intermediate_size: 24,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  max_position_embeddings: 64,
-  rope_theta: 10000,
-  rms_norm_eps: 1e-6,
-  tie_word_embeddings: true,
-  attention_bias: false,
-  bos_token_id: 1,
-  eos_token_id: 2,
-  pad_token_id: 0,
-  torch_dtype: 'float32',
-  ...over,
-});
 
 /** log-probs of `seq[t]` for t >= from, by one full forward pass without a cache. */
 function fullLogps(m: Transformer, seq: number[], from: number, T = 1): number[] {

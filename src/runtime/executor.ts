@@ -1,0 +1,300 @@
+// Runs an execution graph: stages in order, each step's budget from the schedule, evals and
+// checkpoints where the graph puts them, typed events for whoever watches. The loop yields to the
+// event loop between steps, so a terminal UI stays live and Ctrl-C is seen within one step.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import type { IR, IRDataset, IREval, IRModel, IRReward, IRTrain } from '../ir/graph.js';
+import { VERSION } from '../version.js';
+import { selectBackend } from './backend.js';
+import { latestCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
+import { ExampleStream, loadDataset } from './data/dataset.js';
+import { runEval } from './eval.js';
+import { configFromScratch, readHfConfig } from './model/hf-config.js';
+import { readShardedSafetensors } from './model/safetensors.js';
+import { Transformer } from './model/transformer.js';
+import { AdamW, lrAt } from './optim/adamw.js';
+import { buildRewards } from './rewards/index.js';
+import { grpoStep } from './rl/grpo.js';
+import { Rng } from './rng.js';
+import { sftStep } from './sft/sft.js';
+import { CharTokenizer } from './tokenizer/chars.js';
+import { loadTokenizerFile } from './tokenizer/index.js';
+import type { EvalMetrics, LoadedDataset, RewardSet, RunEvent, StepMetrics, Tokenizer } from './types.js';
+import { RunError } from './types.js';
+
+export interface ExecOptions {
+  ir: IR;
+  /** The pipeline file's folder: data and model paths in the graph are relative to it. */
+  baseDir: string;
+  /** Where run directories go (default: the pipeline's `out`, relative to baseDir). */
+  outDir?: string;
+  /** Continue this run directory from its latest checkpoint. */
+  resumeDir?: string;
+  /** Stop after this many steps (in this invocation), leaving a checkpoint to resume from. */
+  maxSteps?: number;
+  sink: (e: RunEvent) => void;
+  /** Polled between steps: true asks for a clean stop (finish the step, checkpoint, return). */
+  stopRequested?: () => boolean;
+}
+
+export interface ExecResult {
+  status: 'done' | 'stopped';
+  runDir: string;
+  summary: EvalMetrics[];
+}
+
+const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export async function execute(o: ExecOptions): Promise<ExecResult> {
+  const { ir } = o;
+  const seed = ir.pipeline.seed;
+  const backend = await selectBackend(ir.pipeline.backend);
+  const nodes = new Map(ir.nodes.map((n) => [n.id, n]));
+  const stages = ir.nodes.filter((n): n is IRTrain => n.type === 'train').sort((a, b) => a.order - b.order);
+  const evals = ir.nodes.filter((n): n is IREval => n.type === 'eval');
+
+  // --- model first (a missing folder is the most likely mistake), then data, tokenizer, rewards ---
+  const policyIds = [...new Set(stages.map((s) => s.policy))];
+  if (policyIds.length > 1) throw new RunError('this runtime trains one policy model per pipeline', `the stages name ${policyIds.join(', ')}`);
+  const modelNode = nodes.get(policyIds[0] ?? '') as IRModel | undefined;
+  if (!modelNode) throw new RunError('the pipeline has no train stage, so there is nothing to run');
+  if (modelNode.source.kind === 'hf') {
+    const dir = path.resolve(o.baseDir, modelNode.source.path);
+    if (!fs.existsSync(dir)) throw new RunError(`model folder not found: ${dir}`, `the model \`${modelNode.name}\` names \`hf("${modelNode.source.path}")\`, relative to the pipeline file`);
+  }
+  const datasetIds = new Set([...stages.map((s) => s.data.dataset), ...evals.map((e) => e.data.dataset)]);
+  const datasets = new Map<string, LoadedDataset>();
+  for (const id of [...datasetIds].sort()) datasets.set(id, await loadDataset(nodes.get(id) as IRDataset, { baseDir: o.baseDir, seed }));
+  const tokenizer = makeTokenizer(modelNode, [...datasets.values()], o.baseDir);
+  const model = makeModel(modelNode, tokenizer, seed, o.baseDir);
+
+  const rewardSets = new Map<string, RewardSet>();
+  for (const s of stages) if (s.algorithm === 'grpo') rewardSets.set(s.id, await buildRewards(s.rewards.map((r) => nodes.get(r) as IRReward), { baseDir: o.baseDir }));
+  const firstRl = stages.find((s) => s.algorithm === 'grpo');
+  const evalRewards = firstRl ? rewardSets.get(firstRl.id)! : await buildRewards([DEFAULT_CHECKER], { baseDir: o.baseDir });
+
+  // --- the run directory: created only once everything above has loaded ---
+  let runDir: string;
+  let resume: LoadedCheckpoint | undefined;
+  if (o.resumeDir) {
+    runDir = o.resumeDir;
+    const manifest = readManifest(runDir);
+    if (manifest.ir.source_hash !== ir.source_hash) {
+      throw new RunError(`the pipeline changed since ${runDir} started (source hash ${manifest.ir.source_hash.slice(7, 19)}… vs ${ir.source_hash.slice(7, 19)}…)`, 'resume with the same .siri files and --set overrides, or start a new run');
+    }
+    resume = loadCheckpoint(latestCheckpoint(runDir));
+  } else {
+    runDir = newRunDir(path.resolve(o.baseDir, o.outDir ?? ir.pipeline.out), ir.pipeline.name);
+    writeJsonAtomic(path.join(runDir, 'manifest.json'), {
+      siric: VERSION,
+      created: new Date().toISOString(),
+      pipeline: ir.pipeline.name,
+      source_hash: ir.source_hash,
+      seed,
+      overrides: ir.overrides,
+      backend: { name: backend.name, device: backend.device, notes: backend.notes },
+      versions: versions(),
+      ir,
+    });
+  }
+  const metricsFile = path.join(runDir, 'metrics.jsonl');
+  const samplesFile = path.join(runDir, 'samples.jsonl');
+  if (resume) {
+    truncateLines(metricsFile, resume.state.metrics_rows);
+    truncateLines(samplesFile, resume.state.samples_rows);
+  }
+  if (resume) model.loadWeights(resume.weights);
+  let metricsRows = resume?.state.metrics_rows ?? 0;
+  let samplesRows = resume?.state.samples_rows ?? 0;
+  const appendRow = (file: string, row: unknown): void => fs.appendFileSync(file, JSON.stringify(row) + '\n');
+
+  const totalSteps = ir.total_steps;
+  o.sink({ type: 'run_start', pipeline: ir.pipeline.name, file: ir.pipeline.file, run_dir: runDir, backend: `${backend.name} (${backend.device})`, backend_notes: backend.notes, total_steps: totalSteps, ...(resume ? { resumed_from: resume.dir } : {}) });
+
+  const summary: EvalMetrics[] = [];
+  const evalsDone = new Set(resume?.state.evals_done ?? []);
+  const runEvalsAt = async (globalStep: number, stage: string | null): Promise<void> => {
+    for (const e of evals) {
+      for (const p of e.points) {
+        const key = `${e.id}@${p.step}`;
+        if (p.step !== globalStep || p.stage !== stage || evalsDone.has(key)) continue;
+        const split = datasets.get(e.data.dataset)!;
+        const rows = e.data.split === 'train' ? split.train : e.data.split === 'eval' ? split.eval : [...split.train, ...split.eval];
+        const m = await runEval(e, rows, { model, tokenizer, rewards: evalRewards, seed }, { step: globalStep, stage: stage && nodes.get(stage)!.name, reason: p.reason });
+        evalsDone.add(key);
+        summary.push(m);
+        appendRow(metricsFile, { ...m, global_step: globalStep });
+        metricsRows++;
+        o.sink({ type: 'eval', metrics: m });
+      }
+    }
+  };
+  if (!resume) await runEvalsAt(0, null);
+
+  let stepsThisRun = 0;
+  let status: ExecResult['status'] = 'done';
+  const startIndex = resume ? stages.findIndex((s) => s.id === resume!.state.stage) + (resume.state.stage_done ? 1 : 0) : 0;
+  outer: for (let si = Math.max(0, startIndex); si < stages.length; si++) {
+    const st = stages[si]!;
+    const resuming = resume && resume.state.stage === st.id && !resume.state.stage_done;
+    const ds = datasets.get(st.data.dataset)!;
+    const rows = st.data.split === 'eval' ? ds.eval : st.data.split === 'all' ? [...ds.train, ...ds.eval] : ds.train;
+    const stream = new ExampleStream(rows, { seed, name: st.id, shuffle: (nodes.get(st.data.dataset) as IRDataset).shuffle });
+    const optimizer = new AdamW(model.params, { beta1: st.optimizer.beta1, beta2: st.optimizer.beta2, eps: st.optimizer.eps, weightDecay: st.optimizer.weight_decay });
+    if (resuming) {
+      stream.restore(resume!.state.data);
+      if (resume!.optimizer) optimizer.importState(resume!.optimizer);
+    }
+    const reference = st.algorithm === 'grpo' && st.loss.kl_coef > 0 ? new Transformer(model.config, model.exportWeights()) : undefined;
+    o.sink({ type: 'stage_start', stage: st.name, algorithm: st.algorithm, steps: st.steps, start_step: st.start_step });
+    let lastPhase = -1;
+    for (let k = resuming ? resume!.state.step : 0; k < st.steps; k++) {
+      const g = st.start_step + k;
+      const phaseIndex = st.budget.phase_by_step[k]!;
+      const phase = st.budget.phases[phaseIndex]!;
+      const budget = st.budget.by_step[k]!;
+      if (phaseIndex !== lastPhase) {
+        lastPhase = phaseIndex;
+        o.sink({ type: 'phase_start', stage: st.name, phase: phase.name, cycle: phase.cycle, role: phase.role, step: g, from: phase.curve.from, to: phase.curve.to });
+      }
+      const lr = lrAt(k, st.steps, st.optimizer);
+      const rng = new Rng(seed, `${st.id}/step/${k}`);
+      const tensorsBefore = tf.memory().numTensors;
+      const t0 = performance.now();
+      let row: StepMetrics;
+      const base = { type: 'train' as const, stage: st.name, algorithm: st.algorithm, step: k + 1, global_step: g + 1, phase: phase.name, cycle: phase.cycle, role: phase.role, max_tokens: budget, lr };
+      if (st.algorithm === 'grpo') {
+        const r = await grpoStep({ model, tokenizer, stage: st, stream, rewards: rewardSets.get(st.id)!, optimizer, ...(reference ? { reference } : {}) }, budget, lr, rng);
+        const time = (performance.now() - t0) / 1000;
+        const lens = r.rollouts.map((x) => x.response.length);
+        const rewards = r.scores.total;
+        const mean = avg(rewards);
+        row = {
+          ...base,
+          reward_mean: mean,
+          reward_std: Math.sqrt(avg(rewards.map((x) => (x - mean) ** 2))),
+          accuracy: avg(r.scores.correct.map((c) => (c ? 1 : 0))),
+          response_len_mean: avg(lens),
+          response_len_max: Math.max(...lens),
+          truncated_frac: avg(r.rollouts.map((x) => (x.truncated ? 1 : 0))),
+          loss: r.loss,
+          clip_frac: r.clipFrac,
+          entropy: r.entropy,
+          kl: r.kl,
+          grad_norm: r.gradNorm,
+          tokens_per_s: r.generated / time,
+          time_s: time,
+          groups_kept: r.groupsKept,
+          reward_errors: r.scores.errors.length,
+        };
+        for (const e of r.scores.errors.slice(0, 3)) o.sink({ type: 'warning', message: `reward \`${e.reward}\` failed on a response at step ${g + 1}: ${e.message} (scored 0)` });
+        const first = r.rollouts[0];
+        if (first) {
+          const s = { type: 'sample' as const, stage: st.name, step: g + 1, prompt: first.example.prompt, response: first.text, reward: rewards[0]!, correct: r.scores.correct[0]!, truncated: first.truncated };
+          appendRow(samplesFile, s);
+          samplesRows++;
+          o.sink(s);
+        }
+      } else {
+        const r = sftStep({ model, tokenizer, stage: st, stream, optimizer }, lr);
+        const time = (performance.now() - t0) / 1000;
+        row = { ...base, reward_mean: null, reward_std: null, accuracy: null, response_len_mean: r.responseLenMean, response_len_max: r.responseLenMax, truncated_frac: r.truncatedFrac, loss: r.loss, clip_frac: null, entropy: null, kl: null, grad_norm: r.gradNorm, tokens_per_s: r.tokens / time, time_s: time, groups_kept: null, reward_errors: 0 };
+      }
+      const leaked = tf.memory().numTensors - tensorsBefore;
+      if (leaked > 0) o.sink({ type: 'warning', message: `step ${g + 1} left ${leaked} tensors allocated (a leak in siric)` });
+      appendRow(metricsFile, row);
+      metricsRows++;
+      o.sink({ type: 'step', metrics: row });
+      await runEvalsAt(g + 1, st.id);
+      stepsThisRun++;
+      const stop = (o.maxSteps !== undefined && stepsThisRun >= o.maxSteps) || !!o.stopRequested?.();
+      const state = (): ResumeState => ({ stage: st.id, step: k + 1, global_step: g + 1, stage_done: k + 1 === st.steps, data: stream.state(), rng: { seed, step: k + 1 }, optimizer_step: optimizer.stepCount, metrics_rows: metricsRows, samples_rows: samplesRows, evals_done: [...evalsDone].sort() });
+      const due = st.checkpoints.filter((c) => c.step === k + 1);
+      for (const c of due) {
+        const dir = saveCheckpoint(runDir, c.name, { model, tokenizer, optimizer, state: state() });
+        o.sink({ type: 'checkpoint', name: c.name, path: dir, step: k + 1, global_step: g + 1, siri: c.siri });
+      }
+      if (stop) {
+        if (due.length === 0) {
+          const dir = saveCheckpoint(runDir, 'interrupted', { model, tokenizer, optimizer, state: state() });
+          o.sink({ type: 'checkpoint', name: 'interrupted', path: dir, step: k + 1, global_step: g + 1, siri: null });
+        }
+        status = 'stopped';
+        optimizer.dispose();
+        reference?.dispose();
+        break outer;
+      }
+      await nextTick();
+    }
+    optimizer.dispose();
+    reference?.dispose();
+    o.sink({ type: 'stage_end', stage: st.name });
+  }
+  model.dispose();
+  o.sink({ type: 'run_end', status, summary, run_dir: runDir });
+  return { status, runDir, summary };
+}
+
+/** When no RL stage says how to check answers, evals use the built-in tasks' format. */
+const DEFAULT_CHECKER: IRReward = { id: 'reward.default', type: 'reward', name: 'final_answer', kind: 'exact_answer', weight: 1, truncated: 'zero', on_error: 'zero', params: { pattern: 'Answer:\\s*(.+)' } };
+
+const avg = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+function makeTokenizer(m: IRModel, datasets: LoadedDataset[], baseDir: string): Tokenizer {
+  if (m.tokenizer.kind === 'chars') return CharTokenizer.fromAlphabet(datasets.map((d) => d.alphabet).join(''));
+  const file = path.join(path.resolve(baseDir, m.tokenizer.path), 'tokenizer.json');
+  if (!fs.existsSync(file)) throw new RunError(`tokenizer not found: ${file}`, `the model \`${m.name}\` takes its tokenizer from that folder`);
+  return loadTokenizerFile(file);
+}
+
+/** A new scratch model from the seed, or a local Hugging Face folder (config.json + safetensors). */
+function makeModel(m: IRModel, tok: Tokenizer, seed: number, baseDir: string): Transformer {
+  if (m.source.kind === 'hf') {
+    const dir = path.resolve(baseDir, m.source.path);
+    const cfg = readHfConfig(dir);
+    if (cfg.vocab_size < tok.vocabSize) throw new RunError(`the model in ${dir} has ${cfg.vocab_size} token embeddings but its tokenizer has ${tok.vocabSize} tokens`);
+    return new Transformer(cfg, readShardedSafetensors(dir).tensors, seed);
+  }
+  const cfg = configFromScratch(m.source, tok.vocabSize, { bos: tok.bos, eos: tok.eos, pad: tok.pad }, m.dtype);
+  return new Transformer(cfg, undefined, seed);
+}
+
+function newRunDir(root: string, pipeline: string): string {
+  const d = new Date();
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+  let dir = path.join(root, pipeline, stamp);
+  for (let i = 2; fs.existsSync(dir); i++) dir = path.join(root, pipeline, `${stamp}-${i}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function readManifest(runDir: string): { ir: IR } {
+  const file = path.join(runDir, 'manifest.json');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as { ir: IR };
+  } catch {
+    throw new RunError(`${runDir} is not a run directory (no readable manifest.json)`, 'pass the folder that `siric run` printed, e.g. runs/quickstart/20261126-101500');
+  }
+}
+
+/** Keep the first n lines (rows written after the checkpoint are replayed by the resumed run). */
+function truncateLines(file: string, n: number): void {
+  if (!fs.existsSync(file)) return;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  fs.writeFileSync(file, lines.slice(0, n).map((l) => l + '\n').join(''));
+}
+
+function versions(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const v = (p: string): string => {
+    try {
+      return (require(`${p}/package.json`) as { version: string }).version;
+    } catch {
+      return 'absent';
+    }
+  };
+  return { node: process.version, siric: VERSION, '@tensorflow/tfjs': v('@tensorflow/tfjs'), '@tensorflow/tfjs-backend-wasm': v('@tensorflow/tfjs-backend-wasm') };
+}
