@@ -80,6 +80,13 @@ export function buildProgram(done: (o: Outcome) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `siric ... | head`: the reader went away; stop quietly, as Unix tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
   let outcome: Outcome = { code: EXIT.ok };
   const program = buildProgram((o) => (outcome = o));
   try {

@@ -52,7 +52,8 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
       stopRequested: () => interrupts > 0,
     });
     if (result.status === 'stopped') {
-      const hint = `resume with: siric run ${file} --resume ${path.relative(process.cwd(), result.runDir) || '.'}\n`;
+      const rel = path.relative(process.cwd(), result.runDir);
+      const hint = `resume with: siric run ${file} --resume ${rel.startsWith('..') ? result.runDir : rel}\n`;
       return { code: interrupts > 0 ? 130 : EXIT.ok, stderr: hint };
     }
     return { code: EXIT.ok };

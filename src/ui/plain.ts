@@ -27,7 +27,7 @@ export function plainLine(e: RunEvent): string | undefined {
     case 'stage_end':
       return undefined;
     case 'run_end':
-      return [summaryTable(e.summary), e.status === 'done' ? `done: ${e.run_dir}` : `stopped: resume with  siric run <file> --resume ${e.run_dir}`].filter(Boolean).join('\n');
+      return [summaryTable(e.summary), e.status === 'done' ? `done: ${e.run_dir}` : `stopped: the last checkpoint is in ${e.run_dir}/checkpoints`].filter(Boolean).join('\n');
   }
 }
 
