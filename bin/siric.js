@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Entry point of the `siric` command. The TypeScript sources are compiled to dist/ on install.
+// Entry point of the `siric` command. The TypeScript sources are compiled to dist/ on install, and
+// the CLI is bundled into dist/bundle/ so that it starts without opening a thousand module files.
 import { existsSync } from 'node:fs';
 
-const entry = new URL('../dist/cli/main.js', import.meta.url);
+const bundle = new URL('../dist/bundle/main.js', import.meta.url);
+const modules = new URL('../dist/cli/main.js', import.meta.url);
+const entry = existsSync(bundle) ? bundle : modules;
 if (!existsSync(entry)) {
   process.stderr.write('siric: dist/ is missing: run `npm install` (or `npm run build`) in the siric folder first.\n');
   process.exit(2);

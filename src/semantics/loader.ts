@@ -2,14 +2,14 @@
 // (relative files and `std/...`), finds cycles, and indexes each module's declarations.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Declaration, ImportDecl, SourceFile } from '../ast/ast.js';
 import { parseFile } from '../ast/build.js';
 import { diag, type Diagnostic } from '../diagnostics/messages.js';
 import { didYouMean } from '../util/suggest.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 
-/** Where stdlib/ lives: two levels above this module, both in src/ (tests) and dist/ (built). */
-export const STDLIB_DIR = fileURLToPath(new URL('../../stdlib/', import.meta.url));
+/** Where stdlib/ lives: in the package folder (ending in a separator, for prefix tests). */
+export const STDLIB_DIR = path.join(PACKAGE_ROOT, 'stdlib') + path.sep;
 
 /** File access, replaceable in tests. Paths are absolute. */
 export interface Host {

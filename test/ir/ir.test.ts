@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFile } from '../../src/compiler.js';
 import { canonicalJson } from '../../src/ir/lower.js';
 import { validateIR } from '../../src/ir/validate.js';
-import { generateSchemaJson, SCHEMA_PATH } from '../../src/tools/gen-schema.js';
+import { generateSchemaJson, generateValidator, SCHEMA_PATH, VALIDATOR_PATH } from '../../src/tools/gen-schema.js';
 import { curveAt } from '../../src/ir/schedule.js';
 import { BASE, compileMem } from '../helpers/memory.js';
 
@@ -13,6 +13,10 @@ const examples = readdirSync('examples').filter((f) => f.endsWith('.siri')).map(
 describe('IR schema', () => {
   it('schema.json is generated from the TypeBox definition (run `npm run gen:schema` if this fails)', () => {
     expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(generateSchemaJson());
+  });
+
+  it('the precompiled validator is generated from the same schema (run `npm run gen:schema` if this fails)', () => {
+    expect(readFileSync(VALIDATOR_PATH, 'utf8')).toBe(generateValidator());
   });
 
   it('accepts every compiled example', () => {
