@@ -113,7 +113,8 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
   const totalSteps = ir.total_steps;
   o.sink({ type: 'run_start', pipeline: ir.pipeline.name, file: ir.pipeline.file, run_dir: runDir, backend: `${backend.name} (${backend.device})`, backend_notes: backend.notes, total_steps: totalSteps, ...(resume ? { resumed_from: resume.dir } : {}) });
 
-  const summary: EvalMetrics[] = [];
+  // On resume, the evals before the checkpoint are part of the run's summary too.
+  const summary: EvalMetrics[] = resume && fs.existsSync(metricsFile) ? readEvalRows(metricsFile) : [];
   const evalsDone = new Set(resume?.state.evals_done ?? []);
   const runEvalsAt = async (globalStep: number, stage: string | null): Promise<void> => {
     for (const e of evals) {
@@ -297,4 +298,15 @@ function versions(): Record<string, string> {
     }
   };
   return { node: process.version, siric: VERSION, '@tensorflow/tfjs': v('@tensorflow/tfjs'), '@tensorflow/tfjs-backend-wasm': v('@tensorflow/tfjs-backend-wasm') };
+}
+
+function readEvalRows(file: string): EvalMetrics[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"eval"'))
+    .map((l) => {
+      const { global_step: _g, ...row } = JSON.parse(l) as EvalMetrics & { global_step: number };
+      return row;
+    });
 }

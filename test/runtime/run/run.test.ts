@@ -90,6 +90,8 @@ describe('siric run, end to end', () => {
     expect(resumed.status).toBe('done');
     expect(resumed.runDir).toBe(stopped.runDir);
     expect(metrics(resumed.runDir)).toEqual(metrics(first.runDir));
+    // The end-of-run table covers the whole run, evals before the interruption included.
+    expect(resumed.summary.map((r) => r.step)).toEqual(first.summary.map((r) => r.step));
   });
 
   it('refuses to resume a run with a pipeline that changed', async () => {
