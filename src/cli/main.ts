@@ -8,6 +8,7 @@ import { EXIT, type Outcome } from './common.js';
 import { compileCommand } from './compile.js';
 import { fmtCommand } from './fmt.js';
 import { planCommand } from './plan.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -75,6 +76,12 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .option('--no-tui', 'plain output, one line per step')
     .option('--json', 'one JSON event per line')
     .action(async (file: string, o: { backend?: string; out?: string; maxSteps?: number; resume?: string; set?: string[]; tui?: boolean; json?: boolean }) => done(await runCommand(file, o)));
+
+  program
+    .command('report')
+    .description('chart finished runs (budget, reward, performance–efficiency) as SVG and a self-contained report.html')
+    .argument('<run-dirs...>', 'run directories (runs/<pipeline>/<id>); several are overlaid, written into the first')
+    .action(async (dirs: string[]) => done(await reportCommand(dirs)));
 
   return program;
 }

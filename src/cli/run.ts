@@ -27,8 +27,18 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
   const valid = validateIR(JSON.parse(JSON.stringify(out.ir)));
   if (!valid.ok) return { code: EXIT.usage, stderr: `error: invalid execution graph: ${valid.errors.join('; ')}\n` };
 
-  const [{ execute }, { plainLine }, { jsonLine }, { RunError }] = await Promise.all([import('../runtime/executor.js'), import('../ui/plain.js'), import('../ui/json.js'), import('../runtime/types.js')]);
+  const [{ execute }, { plainLine, summaryTable }, { jsonLine }, { RunError }] = await Promise.all([import('../runtime/executor.js'), import('../ui/plain.js'), import('../ui/json.js'), import('../runtime/types.js')]);
+  // The live view only in an interactive terminal; CI, pipes, --no-tui and --json get lines.
+  // (CI counts as set when defined at all, even empty, as ink itself reads it.)
+  const ci = process.env['CI'] !== undefined && process.env['CI'] !== '0' && process.env['CI'] !== 'false';
+  const live = !opts.json && opts.tui !== false && !!process.stdout.isTTY && !ci;
+  const tui = live ? (await import('../ui/tui/index.js')).startTui(valid.ir) : undefined;
   const write = (e: RunEvent): void => {
+    if (tui) {
+      tui.sink(e);
+      if (e.type === 'run_end') process.stdout.write(summaryTable(e.summary) + (e.status === 'done' ? `done: ${e.run_dir}\n` : ''));
+      return;
+    }
     const line = opts.json ? jsonLine(e) : plainLine(e);
     if (line !== undefined) process.stdout.write(line + '\n');
   };
@@ -37,8 +47,10 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
   let interrupts = 0;
   const onSigint = (): void => {
     interrupts++;
-    if (interrupts === 1) process.stderr.write('\nstopping after this step and writing a checkpoint (Ctrl-C again to stop at once)\n');
-    else process.exit(130);
+    const message = 'stopping after this step and writing a checkpoint (Ctrl-C again to stop at once)';
+    if (interrupts > 1) process.exit(130);
+    if (tui) tui.sink({ type: 'warning', message });
+    else process.stderr.write(`\n${message}\n`);
   };
   process.on('SIGINT', onSigint);
   try {
@@ -61,6 +73,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
     if (e instanceof RunError) return { code: EXIT.errors, stderr: `error: ${e.message}\n${e.hint ? `  = help: ${e.hint}\n` : ''}` };
     throw e;
   } finally {
+    tui?.close();
     process.off('SIGINT', onSigint);
     const { releaseBackend } = await import('../runtime/backend.js');
     await releaseBackend();
