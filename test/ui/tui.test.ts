@@ -30,7 +30,7 @@ const start: RunEvent[] = [
   { type: 'run_start', pipeline: 'quickstart', file: 'quickstart.siri', run_dir: 'runs/quickstart/20261126-101500', backend: 'wasm (WebAssembly SIMD, 1 thread)', backend_notes: ['webgpu: no GPU adapter found'], total_steps: 720 },
   { type: 'stage_start', stage: 'warmup', algorithm: 'sft', steps: 600, start_step: 0 },
 ];
-const frame = (s: TuiState, width = 80): string => render(React.createElement(App, { state: s, width })).lastFrame() ?? '';
+const frame = (s: TuiState, width = 80, height = 24): string => render(React.createElement(App, { state: s, width, height })).lastFrame() ?? '';
 
 describe('live view', () => {
   it('at the start: header, backend, the whole schedule as a timeline', () => {
@@ -81,6 +81,16 @@ describe('live view', () => {
       for (const l of lines) expect([...l].length, `${width}: ${l}`).toBeLessThanOrEqual(width);
       expect(lines.length).toBeLessThanOrEqual(24);
     }
+  });
+
+  it('on a short terminal drops the least important rows, keeping the timeline and the budget', () => {
+    const events: RunEvent[] = [...start];
+    for (let g = 601; g <= 610; g++) events.push(step(g));
+    const s = { ...stateAfter(events), log: [] };
+    const lines = frame(s, 80, 8).split('\n');
+    expect(lines.length).toBeLessThanOrEqual(7);
+    expect(lines.join('\n')).toContain('step 610/720');
+    expect(lines.join('\n')).toMatch(/[░▼▲]{10,}/);
   });
 
   it('sparklines scale to the series', () => {

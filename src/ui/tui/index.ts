@@ -18,7 +18,7 @@ export interface Tui {
 export function startTui(ir: IR): Tui {
   let state: TuiState = initialState(ir, Date.now());
   const width = (): number => process.stdout.columns ?? 80;
-  const view = (): React.ReactElement => React.createElement(App, { state, width: width() });
+  const view = (): React.ReactElement => React.createElement(App, { state, width: width(), height: process.stdout.rows ?? 24 });
   const instance = render(view(), { exitOnCtrlC: false, patchConsole: false });
   // Redraws come from this timer only, so however fast events arrive the screen changes at most
   // ten times a second (and the clock moves even while a step computes between yields).

@@ -54,41 +54,50 @@ function Timeline({ s, width }: { s: TuiState; width: number }) {
 
 function metricRow(label: string, value: string, series: number[], width: number) {
   const sparkW = Math.max(0, width - 22);
-  return h(Text, { key: label, wrap: 'truncate' }, h(Text, { color: 'gray' }, label.padEnd(11)), value.padStart(9), '  ', h(Text, { color: 'green' }, sparkline(series, sparkW)));
+  return h(Text, { key: label, wrap: 'truncate' }, h(Text, { color: 'gray' }, `${label} `.padEnd(11)), value.padStart(9), '  ', h(Text, { color: 'green' }, sparkline(series, sparkW)));
 }
 
 const nums = (rows: StepMetrics[], f: (r: StepMetrics) => number | null): number[] => rows.map(f).filter((x): x is number => x !== null && Number.isFinite(x));
 const fmt = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
-export function App({ state: s, width }: { state: TuiState; width: number }) {
+export function App({ state: s, width, height = 24 }: { state: TuiState; width: number; height?: number }) {
   const w = Math.max(30, Math.min(width, 120));
   const last = s.recent[s.recent.length - 1];
   const rl = s.recent.filter((r) => r.algorithm === 'grpo');
   const elapsed = s.now - s.startedAt;
-  const perStep = s.recent.length ? s.recent.reduce((n, r) => n + r.time_s, 0) / s.recent.length : 0;
+  const same = s.recent.filter((r) => r.stage === last?.stage);
+  const perStep = same.length ? same.reduce((n, r) => n + r.time_s, 0) / same.length : 0;
   const eta = perStep * 1000 * Math.max(0, s.totalSteps - s.globalStep);
   const where = [`step ${s.globalStep}/${s.totalSteps}`, s.stage, s.phase, s.budget !== undefined ? `budget ${s.budget} tokens` : undefined].filter(Boolean).join(' · ');
   const statusText = s.status === 'running' ? `elapsed ${clock(elapsed)} · ETA ${s.recent.length ? clock(eta) : '…'}${last ? ` · ${Math.round(last.tokens_per_s)} tok/s` : ''}` : s.status === 'done' ? `done in ${clock(elapsed)}` : `stopped after step ${s.globalStep}`;
-  const live = h(
-    Box,
-    { flexDirection: 'column', width: w },
-    h(Text, { wrap: 'truncate' }, h(Text, { bold: true }, `siric · ${s.pipeline}`), h(Text, { color: 'gray' }, ` (${s.file}) · ${s.backend}`)),
-    h(Text, { wrap: 'truncate', color: 'gray' }, clip(s.runDir, w)),
-    h(Timeline, { s, width: w }),
-    h(Text, { wrap: 'truncate' }, where),
-    h(Text, { wrap: 'truncate', color: 'gray' }, statusText),
-    metricRow('reward', fmt(last?.reward_mean), nums(rl, (r) => r.reward_mean), w),
-    metricRow('accuracy', fmt(last?.accuracy), nums(rl, (r) => r.accuracy), w),
-    metricRow('length', last ? `${fmt(last.response_len_mean, 0)}/${last.max_tokens}` : '-', nums(s.recent, (r) => r.response_len_mean / r.max_tokens), w),
-    metricRow('truncated', fmt(last?.truncated_frac), nums(rl, (r) => r.truncated_frac), w),
-    metricRow('clip frac', fmt(last?.clip_frac, 3), nums(rl, (r) => r.clip_frac), w),
-    metricRow('entropy', fmt(last?.entropy), nums(rl, (r) => r.entropy), w),
-    metricRow('loss', fmt(last?.loss, 4), nums(s.recent, (r) => r.loss), w),
-    ...s.evals.slice(-2).map((e) => h(Text, { key: `eval-${e.eval}`, wrap: 'truncate' }, h(Text, { color: 'gray' }, `eval ${e.eval}`.padEnd(11)), `accuracy ${(100 * e.accuracy).toFixed(1)}%  ${e.response_len_mean.toFixed(1)} tokens  (after step ${e.step}, ${e.reason})`)),
-    s.sample
-      ? h(Text, { wrap: 'truncate' }, h(Text, { color: 'gray' }, 'sample'.padEnd(11)), clip(`${oneLine(s.sample.prompt)} → ${oneLine(s.sample.response)}`, w - 24), h(Text, { color: s.sample.correct ? 'green' : 'red' }, `  ${s.sample.correct ? '✓' : '✗'} ${s.sample.reward.toFixed(2)}${s.sample.truncated ? ' cut' : ''}`))
-      : null,
-  );
+  // Rows in display order, each with a priority: on a short terminal the least important go first,
+  // so the live region never grows taller than the screen.
+  const rows: { p: number; el: React.ReactElement | null }[] = [
+    { p: 0, el: h(Text, { key: 'head', wrap: 'truncate' }, h(Text, { bold: true }, `siric · ${s.pipeline}`), h(Text, { color: 'gray' }, ` (${s.file}) · ${s.backend}`)) },
+    { p: 6, el: h(Text, { key: 'dir', wrap: 'truncate', color: 'gray' }, clip(s.runDir, w)) },
+    { p: 0, el: h(Timeline, { key: 'timeline', s, width: w }) },
+    { p: 0, el: h(Text, { key: 'where', wrap: 'truncate' }, where) },
+    { p: 1, el: h(Text, { key: 'status', wrap: 'truncate', color: 'gray' }, statusText) },
+    { p: 1, el: metricRow('reward', fmt(last?.reward_mean), nums(rl, (r) => r.reward_mean), w) },
+    { p: 3, el: metricRow('accuracy', fmt(last?.accuracy), nums(rl, (r) => r.accuracy), w) },
+    { p: 2, el: metricRow('length', last ? `${fmt(last.response_len_mean, 0)}/${last.max_tokens}` : '-', nums(s.recent, (r) => r.response_len_mean / r.max_tokens), w) },
+    { p: 4, el: metricRow('truncated', fmt(last?.truncated_frac), nums(rl, (r) => r.truncated_frac), w) },
+    { p: 5, el: metricRow('clip frac', fmt(last?.clip_frac, 3), nums(rl, (r) => r.clip_frac), w) },
+    { p: 5, el: metricRow('entropy', fmt(last?.entropy), nums(rl, (r) => r.entropy), w) },
+    { p: 4, el: metricRow('loss', fmt(last?.loss, 4), nums(s.recent, (r) => r.loss), w) },
+    ...s.evals.slice(-2).map((e) => ({ p: 3, el: h(Text, { key: `eval-${e.eval}`, wrap: 'truncate' }, h(Text, { color: 'gray' }, `eval ${e.eval} `.padEnd(11)), `accuracy ${(100 * e.accuracy).toFixed(1)}%  ${e.response_len_mean.toFixed(1)} tokens  (after step ${e.step}, ${e.reason})`) })),
+    {
+      p: 4,
+      el: s.sample
+        ? h(Text, { key: 'sample', wrap: 'truncate' }, h(Text, { color: 'gray' }, 'sample'.padEnd(11)), clip(`${oneLine(s.sample.prompt)} → ${oneLine(s.sample.response)}`, w - 24), h(Text, { color: s.sample.correct ? 'green' : 'red' }, `  ${s.sample.correct ? '✓' : '✗'} ${s.sample.reward.toFixed(2)}${s.sample.truncated ? ' cut' : ''}`))
+        : null,
+    },
+  ].filter((r) => r.el !== null);
+  const room = Math.max(4, height - 1);
+  for (let p = 6; rows.length > room && p > 0; p--) {
+    for (let i = rows.length - 1; i >= 0 && rows.length > room; i--) if (rows[i]!.p === p) rows.splice(i, 1);
+  }
+  const live = h(Box, { flexDirection: 'column', width: w }, ...rows.map((r) => r.el));
   return h(
     Box,
     { flexDirection: 'column' },
