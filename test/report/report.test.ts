@@ -11,7 +11,8 @@ import { RunError } from '../../src/runtime/types.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const BIN = path.join(ROOT, 'bin', 'siric.js');
-const REAL = path.join(ROOT, 'runs', 'quickstart', '20261126-081328');
+// The metrics and manifest of the real quickstart run of docs/quickstart.md, kept as a fixture.
+const REAL = path.join(ROOT, 'test', 'fixtures', 'report', 'quickstart', '20261126-081328');
 const ENV: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: '1' };
 delete ENV['FORCE_COLOR'];
 delete ENV['SIRIC_DEBUG'];
