@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
+import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { EXIT, type Outcome } from './common.js';
 import { compileCommand } from './compile.js';
@@ -82,6 +83,15 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .description('chart finished runs (budget, reward, performance–efficiency) as SVG and a self-contained report.html')
     .argument('<run-dirs...>', 'run directories (runs/<pipeline>/<id>); several are overlaid, written into the first')
     .action(async (dirs: string[]) => done(await reportCommand(dirs)));
+
+  program
+    .command('bench')
+    .description('measure training and sampling speed on each available backend, next to PyTorch when installed')
+    .addOption(new Option('--backend <name>', 'only this backend').choices(['wasm', 'webgpu', 'cpu', 'tensorflow']))
+    .addOption(new Option('--preset <name>', 'model size').choices(['tiny', 'small', 'medium']))
+    .option('--reps <n>', 'timed repetitions (median reported)', positiveInt)
+    .option('--json', 'print the measurements as JSON')
+    .action(async (o: { backend?: string; preset?: string; reps?: number; json?: boolean }) => done(await benchCommand(o)));
 
   return program;
 }

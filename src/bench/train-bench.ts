@@ -1,0 +1,198 @@
+// The training benchmark behind `siric bench` and `npm run bench:train`: what the runtime does on
+// this machine, and the same work in PyTorch when it is installed, measured in the same run. Per
+// backend and preset: one training step (forward, cross-entropy, backward, AdamW) with its
+// tokens/s, KV-cache sampling tokens/s, one GRPO update (clipped surrogate), and the matmul rate.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { PACKAGE_ROOT } from '../util/package-root.js';
+import { cpus } from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../runtime/backend.js';
+import { configFromScratch } from '../runtime/model/hf-config.js';
+import { buildMask, Transformer } from '../runtime/model/transformer.js';
+import { AdamW } from '../runtime/optim/adamw.js';
+import { policyLoss, tokenLogProbs } from '../runtime/rl/loss.js';
+import { sample } from '../runtime/rl/sampler.js';
+import { Rng } from '../runtime/rng.js';
+
+interface Preset {
+  vocab: number;
+  d_model: number;
+  layers: number;
+  heads: number;
+  kv_heads: number;
+  ffn: number;
+  tokens: number;
+  batch: number;
+  prompt: number;
+  new_tokens: number;
+}
+
+/** tiny: the reference config of the design notes; small: about 1M parameters; medium: about 5M. */
+export const PRESETS: Record<string, Preset> = {
+  tiny: { vocab: 32, d_model: 64, layers: 2, heads: 4, kv_heads: 4, ffn: 256, tokens: 64, batch: 128, prompt: 8, new_tokens: 56 },
+  small: { vocab: 64, d_model: 128, layers: 4, heads: 4, kv_heads: 4, ffn: 512, tokens: 128, batch: 64, prompt: 16, new_tokens: 112 },
+  medium: { vocab: 256, d_model: 256, layers: 6, heads: 8, kv_heads: 4, ffn: 1024, tokens: 256, batch: 16, prompt: 32, new_tokens: 224 },
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+async function timed(fn: () => void | Promise<void>, n: number): Promise<number> {
+  await fn(); // warm-up: kernels compile, buffers are allocated
+  const ts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  return median(ts);
+}
+
+function makeModel(p: Preset): Transformer {
+  const cfg = configFromScratch(
+    { kind: 'scratch', layers: p.layers, d_model: p.d_model, heads: p.heads, kv_heads: p.kv_heads, ffn: p.ffn, context: p.tokens + p.new_tokens + p.prompt, tie_embeddings: true, rope_theta: 10000, norm_eps: 1e-6 },
+    p.vocab,
+    { bos: 1, eos: 2, pad: 0 },
+    'float32',
+  );
+  return new Transformer(cfg, undefined, 0);
+}
+
+export async function measure(backend: string, name: string, p: Preset, n: number) {
+  const m = makeModel(p);
+  const opt = new AdamW(m.params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  const rng = new Rng(0);
+  const B = p.batch;
+  const T = p.tokens;
+  const ids = Int32Array.from({ length: B * T }, () => 3 + rng.int(p.vocab - 3));
+  const tgt = Int32Array.from({ length: B * T }, () => 3 + rng.int(p.vocab - 3));
+  const pos = Int32Array.from({ length: B * T }, (_, i) => i % T);
+  const full = [new Uint8Array(T).fill(1)]; // one causal mask broadcast over the batch
+  const forwardLogp = () => {
+    const { logits } = m.forward({ ids: tf.tensor2d(ids, [B, T], 'int32'), positions: tf.tensor2d(pos, [B, T], 'int32'), mask: buildMask(full, 0, T) });
+    return tokenLogProbs(logits, tf.tensor2d(tgt, [B, T], 'int32'));
+  };
+  const stepWith = (loss: () => tf.Scalar): void => {
+    const { value, grads } = tf.variableGrads(loss, [...m.params.values()]);
+    const named = new Map<string, tf.Tensor>();
+    for (const [k, v] of m.params) named.set(k, grads[v.name]!);
+    opt.step(named, 1e-3);
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  const before = tf.memory().numTensors;
+  const train = await timed(() => stepWith(() => tf.neg(tf.mean(forwardLogp().logp)) as tf.Scalar), n);
+  const old = tf.tidy(() => forwardLogp().logp);
+  const adv = tf.tensor1d(Array.from({ length: B }, () => rng.normal()));
+  const mask = tf.ones([B, T]);
+  const grpo = await timed(() => stepWith(() => policyLoss({ logpNew: forwardLogp().logp, logpOld: old, advantages: adv, mask: mask as tf.Tensor2D, clipLow: 0.2, clipHigh: 0.28, agg: 'token_mean' }).loss), n);
+  tf.dispose([old, adv, mask]);
+  const prompts = Array.from({ length: B }, () => Array.from({ length: p.prompt }, () => 3 + rng.int(p.vocab - 3)));
+  // eos = -1: never stop early, so every run generates exactly new_tokens per sequence.
+  const samp = await timed(() => void sample(m, prompts, { maxNew: p.new_tokens, eos: -1, pad: 0, greedy: false, temperature: 1, topP: 1, topK: 0, rng }), Math.max(1, Math.ceil(n / 2)));
+  const leaked = tf.memory().numTensors - before;
+  const gflops = await matmulRate(512, Math.max(1, Math.ceil(n / 2)));
+  opt.dispose();
+  m.dispose();
+  return {
+    backend,
+    preset: name,
+    params: (p.layers * (4 * p.d_model * p.d_model + 3 * p.d_model * p.ffn) + p.vocab * p.d_model),
+    train_step_s: train,
+    train_tokens_per_s: (B * T) / train,
+    grpo_update_s: grpo,
+    sample_s: samp,
+    sample_tokens_per_s: (B * p.new_tokens) / samp,
+    matmul_gflops: gflops,
+    leaked_tensors: leaked,
+  };
+}
+
+export function torchReference(name: string, p: Preset, n: number): Record<string, unknown> | { unavailable: string } {
+  const script = path.join(PACKAGE_ROOT, 'src', 'bench', 'torch_reference.py');
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (probe.status !== 0) continue;
+    const r = spawnSync(py, [script, JSON.stringify({ ...p, reps: n, threads: cpus().length })], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cpus().length) } });
+    if (r.status !== 0) return { unavailable: `the PyTorch reference failed: ${r.stderr.trim().split('\n').pop()}` };
+    return { preset: name, python: py, ...(JSON.parse(r.stdout) as Record<string, unknown>) };
+  }
+  return { unavailable: 'PyTorch is not installed (on Debian: apt-get install python3-torch); no reference measured' };
+}
+
+
+/** GFLOP/s of a square float32 matmul of size n on the current backend. */
+async function matmulRate(n: number, reps: number): Promise<number> {
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const s = await timed(() => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  }, reps);
+  tf.dispose([a, b]);
+  return (2 * n * n * n) / s / 1e9;
+}
+
+export interface BenchOptions {
+  backends: string[];
+  presets: string[];
+  reps: number;
+  /** Presets for the (slow) cpu backend, when they should differ from `presets`. */
+  cpuPresets?: string[];
+}
+
+export interface BenchReport {
+  meta: Record<string, string | number>;
+  results: Record<string, unknown>[];
+  torch: Record<string, unknown>[];
+  skipped: string[];
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const results: Record<string, unknown>[] = [];
+  const skipped: string[] = [];
+  for (const backend of o.backends) {
+    try {
+      await selectBackend(backend as 'wasm' | 'cpu' | 'webgpu');
+    } catch (e) {
+      skipped.push(`${backend}: ${(e as Error).message}`);
+      continue;
+    }
+    // The cpu backend is an order of magnitude slower: one timed repetition is enough to see it.
+    for (const name of backend === 'cpu' && o.cpuPresets ? o.cpuPresets : o.presets) results.push(await measure(backend, name, PRESETS[name]!, backend === 'cpu' ? 1 : o.reps));
+  }
+  const torch = o.presets.map((name) => torchReference(name, PRESETS[name]!, o.reps));
+  const meta = { date: new Date().toISOString().slice(0, 10), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, tfjs: tf.version.tfjs };
+  return { meta, results, torch, skipped };
+}
+
+export function renderBench(r: BenchReport): string {
+  const out: string[] = [`siric bench  ${r.meta['date']}  ${r.meta['cpu']} × ${r.meta['cores']}  node ${r.meta['node']}  tfjs ${r.meta['tfjs']}`];
+  const rows = [['backend', 'preset', 'params', 'train step', 'train tok/s', 'GRPO update', 'sample tok/s', 'matmul', 'vs PyTorch (step)', 'vs PyTorch (sampling)']];
+  for (const x of r.results as Record<string, number & string>[]) {
+    const t = r.torch.find((y) => (y as { preset?: string }).preset === x['preset']) as Record<string, number> | undefined;
+    rows.push([
+      String(x['backend']),
+      String(x['preset']),
+      `${(Number(x['params']) / 1e6).toFixed(2)}M`,
+      `${(x['train_step_s'] * 1000).toFixed(0)} ms`,
+      Math.round(x['train_tokens_per_s']).toString(),
+      `${(x['grpo_update_s'] * 1000).toFixed(0)} ms`,
+      Math.round(x['sample_tokens_per_s']).toString(),
+      `${Number(x['matmul_gflops']).toFixed(1)} GFLOP/s`,
+      t ? `${(x['train_step_s'] / t['train_step_s']!).toFixed(2)}x time` : '-',
+      t ? `${(x['sample_tokens_per_s'] / t['sample_tokens_per_s']!).toFixed(2)}x speed` : '-',
+    ]);
+  }
+  for (const t of r.torch as Record<string, number & string>[]) {
+    if ('unavailable' in t) rows.push(['pytorch', '-', '-', String(t['unavailable']), '', '', '', '', '', '']);
+    else rows.push([`pytorch ${t['torch']}`, String(t['preset']), '-', `${(t['train_step_s'] * 1000).toFixed(0)} ms`, Math.round(t['train_tokens_per_s']).toString(), '-', Math.round(t['sample_tokens_per_s']).toString(), '-', '1.00x', '1.00x']);
+  }
+  const w = rows[0]!.map((_, i) => rows.reduce((m, row) => Math.max(m, (row[i] ?? '').length), 0));
+  for (const row of rows) out.push(row.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd());
+  for (const s of r.skipped) out.push(`skipped ${s}`);
+  return out.join('\n') + '\n';
+}
