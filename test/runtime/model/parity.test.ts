@@ -19,7 +19,7 @@ async function gradsOn(backend: 'cpu' | 'wasm', grpo = false): Promise<{ loss: n
     if (!grpo) return tf.neg(tf.mean(logp)) as tf.Scalar;
     // One GRPO update's loss: clipped surrogate against shifted old log-probs (some ratios clip),
     // seq-mean-token-mean aggregation, a KL term and an entropy bonus: every piece of the real one.
-    const old = tf.add(logp, tf.tensor2d(Array.from({ length: N * L }, (_, i) => ((i % 5) - 2) * 0.15), [N, L]));
+    const old = tf.add(logp, tf.tensor2d(Array.from({ length: N * L }, (_, i) => ((i % 5) - 2) * 0.15), [N, L])) as tf.Tensor2D;
     const mask = tf.tensor2d(Array.from({ length: N * L }, (_, i) => (i % L < L - 1 - (i % 3) ? 1 : 0)), [N, L]);
     return policyLoss({ logpNew: logp, logpOld: old, advantages: tf.tensor1d([1.2, -0.7, 0.3]), mask, clipLow: 0.2, clipHigh: 0.28, agg: 'seq_mean_token_mean', klCoef: 0.01, logpRef: old, klEstimator: 'k3', entropy, entropyCoef: 0.001 }).loss;
   }, [...m.params.values()]);
