@@ -6,6 +6,7 @@ import { TASKS } from '../../semantics/tasks.js';
 import { Rng } from '../rng.js';
 import { RunError, type Example, type LoadedDataset } from '../types.js';
 import { readJsonl } from './jsonl.js';
+import { readParquet } from './parquet.js';
 import { generateTask, type TaskRow } from './tasks/index.js';
 import { fillTemplate } from './template.js';
 
@@ -37,12 +38,11 @@ function generated(node: IRDataset, src: { task: string; params: Record<string, 
 
 async function fromFile(node: IRDataset, opts: { baseDir: string; seed: number }): Promise<{ train: Row[]; eval: Row[]; skipped: number }> {
   const src = node.source as { kind: 'jsonl' | 'parquet'; path: string };
-  if (src.kind === 'parquet') {
-    throw new RunError(`${src.path}: parquet files are not supported yet`, 'parquet support comes with real-data support; convert the file to JSON Lines, e.g. pandas.read_parquet(p).to_json("x.jsonl", orient="records", lines=True)');
-  }
   const file = path.resolve(opts.baseDir, src.path);
-  const { rows: lines, skipped } = await readJsonl(file, { shown: src.path, required: requiredFields(node), onBadRow: node.on_bad_row, limit: node.limit });
-  const rows = lines.map((l) => ({ values: l.values, origin: `${src.path}:${l.line}` }));
+  const read = src.kind === 'parquet' ? readParquet : readJsonl;
+  const { rows: lines, skipped } = await read(file, { shown: src.path, required: requiredFields(node), onBadRow: node.on_bad_row, limit: node.limit });
+  // A JSONL row is named by its line (`x.jsonl:12`), a Parquet row by its number (`x.parquet#12`).
+  const rows = lines.map((l) => ({ values: l.values, origin: `${src.path}${src.kind === 'parquet' ? '#' : ':'}${l.line}` }));
   if (rows.length === 0) throw new RunError(`${src.path}: no usable rows${skipped ? ` (${skipped} malformed rows skipped)` : ''}`);
   if (node.holdout === 0) return { train: rows, eval: [], skipped };
   if (node.holdout >= rows.length) {

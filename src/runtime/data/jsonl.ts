@@ -62,17 +62,25 @@ function parseRow(text: string, required: ReadonlyMap<string, string>): Record<s
   } catch (e) {
     return `not valid JSON (${(e as Error).message})`;
   }
+  return rowValues(v, required);
+}
+
+/**
+ * A row's string and number fields as strings for templates, or what is wrong with it (shared by
+ * every file format). Numbers may arrive as bigint from Parquet's 64-bit integer columns.
+ */
+export function rowValues(v: unknown, required: ReadonlyMap<string, string>): Record<string, string> | string {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return `expected a JSON object, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`}`;
   const obj = v as Record<string, unknown>;
   for (const [name, why] of required) {
     const x = obj[name];
     if (x === undefined) return `missing field "${name}" (${why})`;
-    if (typeof x !== 'string' && !(typeof x === 'number' && Number.isFinite(x))) return `field "${name}" is ${x === null ? 'null' : Array.isArray(x) ? 'an array' : `a ${typeof x}`}, expected a string or a number (${why})`;
+    if (typeof x !== 'string' && typeof x !== 'bigint' && !(typeof x === 'number' && Number.isFinite(x))) return `field "${name}" is ${x === null ? 'null' : Array.isArray(x) ? 'an array' : `a ${typeof x}`}, expected a string or a number (${why})`;
   }
   const values: Record<string, string> = {};
   for (const [k, x] of Object.entries(obj)) {
     if (typeof x === 'string') values[k] = x;
-    else if (typeof x === 'number') values[k] = String(x);
+    else if (typeof x === 'number' || typeof x === 'bigint') values[k] = String(x);
   }
   return values;
 }
