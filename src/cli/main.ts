@@ -6,14 +6,29 @@ import { VERSION } from '../version.js';
 import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { EXIT, type Outcome } from './common.js';
+import { compareCommand } from './compare.js';
 import { compileCommand } from './compile.js';
+import { evalCommand } from './eval.js';
 import { fmtCommand } from './fmt.js';
 import { planCommand } from './plan.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { parseSeeds, sweepCommand } from './sweep.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const setOption = () => new Option('--set <path=value>', 'override a setting, e.g. --set rl.lr=2e-6 (repeatable; the value is .siri syntax)').argParser(collect);
+
+function seedList(v: string): number[] {
+  const seeds = parseSeeds(v);
+  if (!seeds) throw new CommanderError(EXIT.usage, 'siric.invalidArgument', `error: expected seeds like 1,2,3 or 1-5 (distinct whole numbers), got '${v}'`);
+  return seeds;
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new CommanderError(EXIT.usage, 'siric.invalidArgument', `error: expected a positive number, got '${v}'`);
+  return n;
+}
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -83,6 +98,44 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .description('chart finished runs (budget, reward, performance–efficiency) as SVG and a self-contained report.html')
     .argument('<run-dirs...>', 'run directories (runs/<pipeline>/<id>); several are overlaid, written into the first')
     .action(async (dirs: string[]) => done(await reportCommand(dirs)));
+
+  program
+    .command('sweep')
+    .description('run pipelines once per seed (one run directory each), several at a time; then compare them')
+    .argument('<files...>', 'pipeline .siri files (the variants)')
+    .requiredOption('--seeds <list>', 'seeds, e.g. 1,2,3 or 1-5', seedList)
+    .option('--jobs <n>', 'runs at the same time (each keeps about one core busy; default 1)', positiveInt)
+    .option('--out <dir>', 'where run directories go (default: each pipeline\'s `out`); a sweep-*.json listing the runs is written there')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']))
+    .option('--max-steps <n>', 'stop each run after this many steps (for a quick try)', positiveInt)
+    .addOption(setOption())
+    .action(async (files: string[], o: { seeds: number[]; jobs?: number; out?: string; backend?: string; maxSteps?: number; set?: string[] }) => done(await sweepCommand(files, o)));
+
+  program
+    .command('compare')
+    .description('compare runs: per variant (pipeline + overrides), accuracy and mean tokens at every eval point, mean ± std over seeds')
+    .argument('<paths...>', 'run directories, or folders holding them (e.g. a sweep\'s --out)')
+    .option('--markdown', 'print the tables as Markdown')
+    .option('--json', 'print the comparison as JSON')
+    .option('--out <dir>', 'also write the charts (SVG), compare.md and compare.json there')
+    .action(async (paths: string[], o: { markdown?: boolean; json?: boolean; out?: string }) => done(await compareCommand(paths, o)));
+
+  program
+    .command('eval')
+    .description('evaluate a checkpoint on a dataset: greedy pass@1 and mean@n, with mean response tokens')
+    .argument('<checkpoint>', 'a checkpoint folder, e.g. runs/<pipeline>/<id>/checkpoints/final')
+    .requiredOption('--data <name>', 'the dataset, by its name in the pipeline')
+    .option('--pipeline <file>', 'the pipeline that declares the dataset (default: the one the checkpoint\'s run used)')
+    .addOption(new Option('--split <split>', 'which rows').choices(['eval', 'train', 'all']).default('eval'))
+    .option('--samples <n>', 'also sample n responses per problem and report mean@n', positiveInt)
+    .option('--temperature <t>', 'sampling temperature (default 0.6)', positiveNumber)
+    .option('--top-p <p>', 'nucleus sampling (default 0.95)', positiveNumber)
+    .option('--max-tokens <n>', 'response budget (default: the pipeline\'s eval budget for this dataset)', positiveInt)
+    .option('--limit <n>', 'evaluate at most n problems', positiveInt)
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']))
+    .option('--json', 'print the result as JSON')
+    .addOption(setOption())
+    .action(async (checkpoint: string, o: { data: string; pipeline?: string; split: 'eval' | 'train' | 'all'; samples?: number; temperature?: number; topP?: number; maxTokens?: number; limit?: number; backend?: string; json?: boolean; set?: string[] }) => done(await evalCommand(checkpoint, o)));
 
   program
     .command('bench')

@@ -92,6 +92,8 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       created: new Date().toISOString(),
       pipeline: ir.pipeline.name,
       source_hash: ir.source_hash,
+      // Where the pipeline's relative paths (data, models, reward modules) start: `siric eval` reads them from here.
+      base_dir: path.resolve(o.baseDir),
       seed,
       overrides: ir.overrides,
       backend: { name: backend.name, device: backend.device, notes: backend.notes },
@@ -266,10 +268,18 @@ function newRunDir(root: string, pipeline: string): string {
   const d = new Date();
   const pad = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
-  let dir = path.join(root, pipeline, stamp);
-  for (let i = 2; fs.existsSync(dir); i++) dir = path.join(root, pipeline, `${stamp}-${i}`);
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
+  fs.mkdirSync(path.join(root, pipeline), { recursive: true });
+  // mkdir without `recursive` fails on an existing folder: two runs started in the same second
+  // (a sweep running seeds in parallel) each get their own directory.
+  for (let i = 1; ; i++) {
+    const dir = path.join(root, pipeline, i === 1 ? stamp : `${stamp}-${i}`);
+    try {
+      fs.mkdirSync(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 export function readManifest(runDir: string): { ir: IR } {

@@ -1,0 +1,80 @@
+// `siric eval CHECKPOINT --data NAME`: evaluate a saved checkpoint on a dataset. The dataset (and
+// the rewards that check answers) come from the run the checkpoint belongs to, or from --pipeline.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compileFile } from '../compiler.js';
+import type { IR } from '../ir/graph.js';
+import { EXIT, printDiagnostics, type Outcome } from './common.js';
+
+export interface EvalOptions {
+  data: string;
+  pipeline?: string;
+  set?: string[];
+  split?: 'train' | 'eval' | 'all';
+  samples?: number;
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  limit?: number;
+  backend?: string;
+  json?: boolean;
+}
+
+const fail = (message: string, hint?: string): Outcome => ({ code: EXIT.errors, stderr: `error: ${message}\n${hint ? `  = help: ${hint}\n` : ''}` });
+
+/** Where the dataset is declared: a pipeline file, or the manifest of the checkpoint's run. */
+function source(checkpoint: string, o: EvalOptions, runDirOf: (c: string) => string | undefined): { ir: IR; baseDir: string; seed: number } | Outcome {
+  if (o.pipeline) {
+    const out = compileFile(o.pipeline, { mode: 'compile', sets: o.set ?? [] });
+    if (!out.ir) return { code: EXIT.errors, stderr: printDiagnostics(out.diagnostics, out.texts) };
+    return { ir: out.ir, baseDir: path.dirname(path.resolve(o.pipeline)), seed: out.ir.pipeline.seed };
+  }
+  if (o.set?.length) return fail('--set needs --pipeline (a run directory records its own settings)');
+  const runDir = runDirOf(checkpoint);
+  if (!runDir) return fail(`${checkpoint} is not inside a run directory, so the datasets are unknown`, 'name the pipeline that declares the dataset: --pipeline FILE.siri');
+  let manifest: { ir?: IR; base_dir?: string; seed?: number };
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as typeof manifest;
+  } catch (e) {
+    return fail(`${path.join(runDir, 'manifest.json')}: cannot read the run's manifest (${(e as Error).message})`, 'name the pipeline instead: --pipeline FILE.siri');
+  }
+  if (!manifest.ir || !Array.isArray(manifest.ir.nodes)) return fail(`${path.join(runDir, 'manifest.json')}: the manifest has no execution graph`, 'name the pipeline instead: --pipeline FILE.siri');
+  // Runs written before manifests recorded base_dir: data paths were relative to the pipeline file.
+  if (!manifest.base_dir) return fail(`${runDir}: the manifest does not say where the pipeline's files are`, 'name the pipeline instead: --pipeline FILE.siri');
+  return { ir: manifest.ir, baseDir: manifest.base_dir, seed: manifest.seed ?? manifest.ir.pipeline.seed };
+}
+
+export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<Outcome> {
+  const [{ evaluateCheckpoint, runDirOf }, { RunError }, { releaseBackend }] = await Promise.all([import('../runtime/evaluate.js'), import('../runtime/types.js'), import('../runtime/backend.js')]);
+  if (!fs.existsSync(checkpoint)) return fail(`checkpoint not found: ${checkpoint}`, 'checkpoints are folders like runs/<pipeline>/<id>/checkpoints/<name>');
+  const src = source(checkpoint, o, runDirOf);
+  if ('code' in src) return src;
+  try {
+    const r = await evaluateCheckpoint({
+      checkpoint,
+      ...src,
+      dataset: o.data,
+      split: o.split ?? 'eval',
+      samples: o.samples ?? 1,
+      temperature: o.temperature ?? 0.6,
+      topP: o.topP ?? 0.95,
+      ...(o.maxTokens ? { maxTokens: o.maxTokens } : {}),
+      ...(o.limit ? { limit: o.limit } : {}),
+      backend: (o.backend ?? 'auto') as 'auto',
+    });
+    if (o.json) return { code: EXIT.ok, stdout: JSON.stringify({ checkpoint: path.resolve(checkpoint), ...r }) + '\n' };
+    const row = (label: string, m: typeof r.greedy): string =>
+      `${label.padEnd(14)}${(m.accuracy * 100).toFixed(1).padStart(6)} %   ${m.response_len_mean.toFixed(1).padStart(7)} tokens   ${(m.truncated_frac * 100).toFixed(1).padStart(5)} % truncated\n`;
+    const stdout =
+      `${checkpoint}: ${r.dataset} (${r.split} split, ${r.greedy.n} problems, up to ${r.max_tokens} new tokens) on ${r.backend}\n` +
+      `${''.padEnd(14)}${'accuracy'.padStart(8)}   ${'mean response'.padStart(13)}\n` +
+      row('greedy pass@1', r.greedy) +
+      (r.sampled ? row(`mean@${r.sampled.samples}`, r.sampled) : '');
+    return { code: EXIT.ok, stdout };
+  } catch (e) {
+    if (e instanceof RunError) return fail(e.message, e.hint);
+    throw e;
+  } finally {
+    await releaseBackend();
+  }
+}

@@ -1,0 +1,167 @@
+// `siric sweep FILE... --seeds 1,2,3`: runs each pipeline once per seed (and --set overrides), one
+// run directory each, as child `siric run` processes — `--jobs` at a time, since one run keeps one
+// core busy. Every file is compiled first, so a typo fails the sweep before any training starts.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compileFile } from '../compiler.js';
+import type { EvalMetrics, RunEvent } from '../runtime/types.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
+import { EXIT, printDiagnostics, type Outcome } from './common.js';
+
+export interface SweepOptions {
+  seeds: number[];
+  set?: string[];
+  jobs?: number;
+  out?: string;
+  backend?: string;
+  maxSteps?: number;
+}
+
+export interface SweepRun {
+  file: string;
+  pipeline: string;
+  seed: number;
+  status: 'done' | 'stopped' | 'failed';
+  exit_code: number;
+  run_dir: string | null;
+  time_s: number;
+  /** The last eval of each eval block (the run's final numbers). */
+  final: EvalMetrics[];
+  error?: string;
+}
+
+/** Starts `siric run` for one (file, seed); resolves when the child exits. Replaceable in tests. */
+export type RunLauncher = (args: string[], onEvent: (e: RunEvent) => void) => Promise<{ code: number; stderr: string }>;
+
+export const launchSiricRun: RunLauncher = (args, onEvent) =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'siric.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let buffered = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        try {
+          onEvent(JSON.parse(line) as RunEvent);
+        } catch {
+          // not an event line; ignore
+        }
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', (e) => resolve({ code: EXIT.usage, stderr: `cannot start siric run: ${e.message}` }));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGINT' ? 130 : EXIT.usage), stderr }));
+  });
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const mmss = (s: number): string => `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+
+export async function sweepCommand(files: string[], o: SweepOptions, io: { launch?: RunLauncher; log?: (line: string) => void } = {}): Promise<Outcome> {
+  const launch = io.launch ?? launchSiricRun;
+  const log = io.log ?? ((line: string) => process.stdout.write(line + '\n'));
+  const sets = o.set ?? [];
+  if (sets.some((s) => s.trim().startsWith('pipeline.seed'))) return { code: EXIT.usage, stderr: 'error: the sweep sets pipeline.seed itself; give the seeds with --seeds\n' };
+
+  // Compile everything before the first run starts.
+  const pipelines: { file: string; name: string }[] = [];
+  let stderr = '';
+  for (const file of files) {
+    const out = compileFile(file, { mode: 'compile', sets });
+    stderr += printDiagnostics(out.diagnostics, out.texts);
+    if (out.ir) pipelines.push({ file, name: out.ir.pipeline.name });
+  }
+  if (pipelines.length < files.length) return { code: EXIT.errors, stderr: stderr + 'error: the sweep did not start: fix the pipelines above first\n' };
+  if (stderr) process.stderr.write(stderr);
+
+  const tasks = pipelines.flatMap((p) => o.seeds.map((seed) => ({ ...p, seed })));
+  const jobs = Math.max(1, Math.min(o.jobs ?? 1, tasks.length));
+  log(`siric sweep: ${pipelines.length} pipeline${pipelines.length === 1 ? '' : 's'} × ${o.seeds.length} seed${o.seeds.length === 1 ? '' : 's'} = ${tasks.length} runs, ${jobs} at a time`);
+
+  let interrupted = false;
+  const onSigint = (): void => {
+    // The children get the same Ctrl-C: each finishes its step and checkpoints. Start no more.
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+  const results: SweepRun[] = [];
+  const started = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length && !interrupted) {
+      const t = tasks[next++]!;
+      const tag = `[${t.name} seed ${t.seed}]`;
+      const args = ['run', t.file, '--json', '--no-tui', '--set', `pipeline.seed=${t.seed}`, ...sets.flatMap((s) => ['--set', s])];
+      if (o.out) args.push('--out', o.out);
+      if (o.backend) args.push('--backend', o.backend);
+      if (o.maxSteps) args.push('--max-steps', String(o.maxSteps));
+      const t0 = performance.now();
+      let runDir: string | null = null;
+      let status = 'failed' as SweepRun['status'];
+      let total = 0;
+      const last = new Map<string, EvalMetrics>();
+      const { code, stderr: err } = await launch(args, (e) => {
+        if (e.type === 'run_start') {
+          runDir = e.run_dir;
+          total = e.total_steps;
+          log(`${tag} started: ${path.relative(process.cwd(), e.run_dir) || e.run_dir} (${e.backend})`);
+        } else if (e.type === 'eval') {
+          last.set(e.metrics.eval, e.metrics);
+          const m = e.metrics;
+          log(`${tag} eval ${m.eval} at step ${m.step}/${total}: accuracy ${pct(m.accuracy)}, ${m.response_len_mean.toFixed(1)} tokens`);
+        } else if (e.type === 'warning') log(`${tag} warning: ${e.message}`);
+        else if (e.type === 'run_end') status = e.status;
+      });
+      const time = (performance.now() - t0) / 1000;
+      if (code !== 0 && status === 'done') status = 'failed';
+      const error = code !== 0 ? err.trim().split('\n').filter((l) => l.startsWith('error') || l.includes('= help'))[0] ?? err.trim().split('\n').pop() ?? `exit ${code}` : undefined;
+      results.push({ file: t.file, pipeline: t.name, seed: t.seed, status, exit_code: code, run_dir: runDir, time_s: time, final: [...last.values()], ...(error ? { error } : {}) });
+      log(`${tag} ${status} in ${mmss(time)}${error ? `: ${error}` : ''}`);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: jobs }, worker));
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const wall = (performance.now() - started) / 1000;
+
+  const order = (r: SweepRun): number => tasks.findIndex((t) => t.file === r.file && t.seed === r.seed);
+  results.sort((a, b) => order(a) - order(b));
+  if (o.out) {
+    fs.mkdirSync(o.out, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+    fs.writeFileSync(path.join(o.out, `sweep-${stamp}.json`), JSON.stringify({ files, seeds: o.seeds, set: sets, jobs, wall_s: wall, runs: results }, null, 2) + '\n');
+  }
+  const failed = results.filter((r) => r.status === 'failed');
+  const dirs = results.map((r) => r.run_dir).filter((d): d is string => d !== null);
+  const rel = (d: string): string => path.relative(process.cwd(), d) || d;
+  const lines = [
+    '',
+    `${results.length} of ${tasks.length} runs finished in ${mmss(wall)} (${results.filter((r) => r.status === 'done').length} done, ${results.filter((r) => r.status === 'stopped').length} stopped, ${failed.length} failed)`,
+    ...results.map((r) => `  ${r.pipeline.padEnd(20)} seed ${String(r.seed).padEnd(4)} ${r.status.padEnd(8)} ${mmss(r.time_s).padStart(7)}  ${r.run_dir ? rel(r.run_dir) : '-'}`),
+    ...(dirs.length ? ['', `compare with: siric compare ${o.out ? rel(path.resolve(o.out)) : dirs.map(rel).join(' ')}`] : []),
+    '',
+  ];
+  const stopped = results.filter((r) => r.status === 'stopped');
+  const hints = stopped.map((r) => `resume with: siric run ${r.file} --set pipeline.seed=${r.seed}${sets.map((s) => ` --set ${s}`).join('')} --resume ${rel(r.run_dir!)}\n`).join('');
+  return { code: interrupted ? 130 : failed.length ? EXIT.errors : EXIT.ok, stdout: lines.join('\n'), ...(hints ? { stderr: hints } : {}) };
+}
+
+/** `1,2,3` or `1-5` or a mix. */
+export function parseSeeds(v: string): number[] | undefined {
+  const out: number[] = [];
+  for (const part of v.split(',').map((p) => p.trim())) {
+    const range = /^(\d+)-(\d+)$/.exec(part);
+    if (range) {
+      const [a, b] = [Number(range[1]), Number(range[2])];
+      if (b < a || b - a > 1000) return undefined;
+      for (let s = a; s <= b; s++) out.push(s);
+    } else if (/^\d+$/.test(part)) out.push(Number(part));
+    else return undefined;
+  }
+  return out.length && new Set(out).size === out.length ? out : undefined;
+}

@@ -1,0 +1,273 @@
+// `siric compare`: runs grouped into variants (same pipeline and overrides, different seeds), their
+// evals aggregated as mean ± std over seeds at every eval point, as tables (text or Markdown), JSON
+// and charts. A run directory that cannot be read is reported and left out; the others still count.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import type { IREval, IRTrain } from '../ir/graph.js';
+import { RunError } from '../runtime/types.js';
+import { readRun, type RunData } from './report.js';
+
+export interface Stat {
+  mean: number;
+  std: number;
+  n: number;
+}
+
+export interface PointRow {
+  step: number;
+  /** What the step is: `after SFT`, `compress-2 end`, `step 640`, `end`. */
+  when: string;
+  /** By column (`greedy`, `mean@4`): accuracy and mean response tokens over the variant's runs. */
+  cells: Record<string, { accuracy: Stat; tokens: Stat }>;
+}
+
+export interface Variant {
+  /** Pipeline name, plus the --set overrides other than the seed. */
+  name: string;
+  pipeline: string;
+  overrides: string[];
+  seeds: number[];
+  runs: { dir: string; seed: number; complete: boolean; train_time_s: number }[];
+  columns: string[];
+  points: PointRow[];
+}
+
+export interface Problem {
+  dir: string;
+  message: string;
+}
+
+export interface Comparison {
+  variants: Variant[];
+  problems: Problem[];
+}
+
+/** Run directories under the given paths: a run directory itself, or any folder holding runs. */
+export function findRunDirs(paths: readonly string[]): { dirs: string[]; problems: Problem[] } {
+  const dirs: string[] = [];
+  const problems: Problem[] = [];
+  const walk = (dir: string, depth: number): boolean => {
+    if (existsSync(join(dir, 'manifest.json'))) {
+      dirs.push(dir);
+      return true;
+    }
+    if (depth === 0) return false;
+    let found = false;
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory() && e.name !== 'checkpoints' && !e.name.startsWith('.')) found = walk(join(dir, e.name), depth - 1) || found;
+    }
+    return found;
+  };
+  for (const p of paths) {
+    const abs = resolve(p);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) problems.push({ dir: p, message: 'no such directory' });
+    else if (!walk(abs, 3)) problems.push({ dir: p, message: 'no run directories here (a run directory holds manifest.json and metrics.jsonl)' });
+  }
+  return { dirs: [...new Set(dirs)], problems };
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Mean and sample standard deviation (n − 1; 0 for a single value). */
+export function stat(xs: readonly number[]): Stat {
+  const m = mean(xs);
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean: m, std, n: xs.length };
+}
+
+const trainNodes = (r: RunData): IRTrain[] => r.ir.nodes.filter((n): n is IRTrain => n.type === 'train').sort((a, b) => a.order - b.order);
+const evalNodes = (r: RunData): IREval[] => r.ir.nodes.filter((n): n is IREval => n.type === 'eval');
+const column = (e: IREval): string => (e.mode === 'greedy' ? 'greedy' : `mean@${e.samples}`);
+
+/** What the eval at `step` marks in this run's plan. */
+function whenLabel(r: RunData, step: number): string {
+  const stages = trainNodes(r);
+  const last = stages[stages.length - 1];
+  if (last && step === last.start_step + last.steps) return 'end';
+  for (const s of stages) {
+    if (step === s.start_step + s.steps) return s.algorithm === 'sft' ? 'after SFT' : `end of ${s.name}`;
+    if (s.algorithm !== 'grpo') continue;
+    const p = s.budget.phases.find((ph) => s.start_step + ph.end === step);
+    if (p && s.budget.phases.length > 1) return `${p.name}-${p.cycle} end`;
+  }
+  return `step ${step}`;
+}
+
+export function compareRuns(paths: readonly string[]): Comparison {
+  const { dirs, problems } = findRunDirs(paths);
+  const runs: { run: RunData; seed: number; key: string; overrides: string[]; complete: boolean }[] = [];
+  for (const dir of dirs) {
+    let run: RunData;
+    try {
+      run = readRun(dir);
+    } catch (e) {
+      if (e instanceof RunError) {
+        problems.push({ dir, message: e.message });
+        continue;
+      }
+      throw e;
+    }
+    const planned = evalNodes(run).reduce((a, e) => a + e.points.length, 0);
+    const complete = run.evals.length >= planned;
+    if (!complete) problems.push({ dir, message: `incomplete: ${run.evals.length} of ${planned} eval points (the run stopped early or is still going); its points are included` });
+    if (run.skipped > 0) problems.push({ dir, message: `skipped ${run.skipped} unreadable line${run.skipped === 1 ? '' : 's'} in metrics.jsonl` });
+    const overrides = (run.ir.overrides ?? []).filter((o) => o.path !== 'pipeline.seed').map((o) => `${o.path}=${o.value}`);
+    runs.push({ run, seed: run.ir.pipeline.seed, key: [run.pipeline, ...overrides].join(' '), overrides, complete });
+  }
+
+  const keys = [...new Set(runs.map((r) => r.key))];
+  const variants: Variant[] = keys.map((key) => {
+    const group = runs.filter((r) => r.key === key).sort((a, b) => a.seed - b.seed);
+    const first = group[0]!;
+    // Columns and eval points come from every run's evals; each cell aggregates the runs that have it.
+    const byPoint = new Map<number, Map<string, { acc: number[]; tok: number[] }>>();
+    const columns: string[] = [];
+    for (const g of group) {
+      const nodes = new Map(evalNodes(g.run).map((e) => [e.name, e]));
+      for (const e of g.run.evals) {
+        const node = nodes.get(e.eval);
+        const col = node ? column(node) : e.samples > 1 ? `mean@${e.samples}` : 'greedy';
+        if (!columns.includes(col)) columns.push(col);
+        const cells = byPoint.get(e.step) ?? new Map<string, { acc: number[]; tok: number[] }>();
+        byPoint.set(e.step, cells);
+        const c = cells.get(col) ?? { acc: [], tok: [] };
+        cells.set(col, c);
+        c.acc.push(e.accuracy);
+        c.tok.push(e.response_len_mean);
+      }
+    }
+    columns.sort((a, b) => (a === 'greedy' ? -1 : b === 'greedy' ? 1 : a.localeCompare(b)));
+    const points: PointRow[] = [...byPoint.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([step, cells]) => ({
+        step,
+        when: whenLabel(first.run, step),
+        cells: Object.fromEntries([...cells.entries()].map(([col, c]) => [col, { accuracy: stat(c.acc), tokens: stat(c.tok) }])),
+      }));
+    return {
+      name: key,
+      pipeline: first.run.pipeline,
+      overrides: first.overrides,
+      seeds: group.map((g) => g.seed),
+      runs: group.map((g) => ({ dir: g.run.dir, seed: g.seed, complete: g.complete, train_time_s: g.run.train.reduce((a, t) => a + (t.time_s ?? 0), 0) })),
+      columns,
+      points,
+    };
+  });
+  return { variants, problems };
+}
+
+// ---------- tables ----------
+
+const pm = (s: Stat | undefined, f: (x: number) => string): string => (!s ? '-' : s.n > 1 ? `${f(s.mean)} ± ${f(s.std)}` : f(s.mean));
+const pctf = (x: number): string => (x * 100).toFixed(1);
+const tokf = (x: number): string => x.toFixed(1);
+
+function table(head: string[], rows: string[][], markdown: boolean, rightFrom = 2): string {
+  if (markdown) {
+    const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+    return [line(head), line(head.map((_, i) => (i >= rightFrom ? '---:' : '---'))), ...rows.map(line)].join('\n') + '\n';
+  }
+  const all = [head, ...rows];
+  const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  return all.map((r) => '  ' + r.map((c, i) => (i >= rightFrom ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('   ').trimEnd()).join('\n') + '\n';
+}
+
+function variantHead(v: Variant): string[] {
+  return ['after step', 'when', ...v.columns.flatMap((c) => [`${c} acc %`, `${c} tokens`])];
+}
+
+/** One table per variant: every eval point, accuracy and mean tokens as mean ± std over seeds. */
+export function variantTables(c: Comparison, o: { markdown?: boolean } = {}): string {
+  const md = !!o.markdown;
+  return c.variants
+    .map((v) => {
+      const title = `${v.name} — ${v.runs.length} run${v.runs.length === 1 ? '' : 's'} (seed${v.seeds.length === 1 ? '' : 's'} ${v.seeds.join(', ')})`;
+      const rows = v.points.map((p) => [String(p.step), p.when, ...v.columns.flatMap((col) => [pm(p.cells[col]?.accuracy, pctf), pm(p.cells[col]?.tokens, tokf)])]);
+      return (md ? `#### ${title}\n\n` : `${title}\n`) + table(variantHead(v), rows, md);
+    })
+    .join('\n');
+}
+
+/** The variants side by side at their last eval point. */
+export function finalTable(c: Comparison, o: { markdown?: boolean } = {}): string {
+  const cols = [...new Set(c.variants.flatMap((v) => v.columns))];
+  const head = ['variant', 'runs', 'step', ...cols.flatMap((col) => [`${col} acc %`, `${col} tokens`]), 'train time (s)'];
+  const rows = c.variants.map((v) => {
+    const last = v.points[v.points.length - 1];
+    const t = stat(v.runs.map((r) => r.train_time_s));
+    return [v.name, String(v.runs.length), last ? String(last.step) : '-', ...cols.flatMap((col) => [pm(last?.cells[col]?.accuracy, pctf), pm(last?.cells[col]?.tokens, tokf)]), pm(t, (x) => x.toFixed(0))];
+  });
+  return table(head, rows, !!o.markdown, 1);
+}
+
+export function problemLines(c: Comparison): string {
+  return c.problems.map((p) => `warning: ${relative(process.cwd(), p.dir) || p.dir}: ${p.message}\n`).join('');
+}
+
+// ---------- charts ----------
+
+const WIDTH = 560;
+
+/** Mean accuracy against mean tokens per variant, one point per eval point, with ±std bars. */
+export function planeSpec(c: Comparison, col: string): TopLevelSpec {
+  const values = c.variants.flatMap((v) =>
+    v.points
+      .filter((p) => p.cells[col])
+      .map((p) => {
+        const { accuracy: a, tokens: t } = p.cells[col]!;
+        return { variant: v.name, step: p.step, when: p.when, acc: a.mean, acc_lo: a.mean - a.std, acc_hi: a.mean + a.std, tok: t.mean, tok_lo: t.mean - t.std, tok_hi: t.mean + t.std, n: a.n };
+      }),
+  );
+  const color = { field: 'variant', type: 'nominal', title: 'Variant' };
+  const x = { field: 'tok', type: 'quantitative', title: `Mean response tokens (${col})`, scale: { zero: false } };
+  const y = { field: 'acc', type: 'quantitative', title: `Accuracy (${col})`, axis: { format: '.0%' } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Accuracy against tokens, mean ± std over seeds (${col}); the path runs through the eval points in step order`,
+    width: WIDTH,
+    height: 340,
+    data: { values },
+    layer: [
+      { mark: { type: 'rule', opacity: 0.35 }, encoding: { x, y: { field: 'acc_lo', type: 'quantitative' }, y2: { field: 'acc_hi' }, color } },
+      { mark: { type: 'rule', opacity: 0.35 }, encoding: { y, x: { field: 'tok_lo', type: 'quantitative' }, x2: { field: 'tok_hi' }, color } },
+      { mark: { type: 'line', strokeWidth: 1.2, opacity: 0.6 }, encoding: { x, y, color, order: { field: 'step', type: 'quantitative' } } },
+      { mark: { type: 'point', filled: true, size: 45 }, encoding: { x, y, color, tooltip: [{ field: 'variant' }, { field: 'step' }, { field: 'when' }, { field: 'acc' }, { field: 'tok' }, { field: 'n' }] } },
+    ],
+  } as unknown as TopLevelSpec;
+}
+
+/** Accuracy and tokens over steps per variant (mean line, ±std band). */
+export function stepsSpec(c: Comparison, col: string): TopLevelSpec {
+  const values = c.variants.flatMap((v) =>
+    v.points
+      .filter((p) => p.cells[col])
+      .flatMap((p) => {
+        const { accuracy: a, tokens: t } = p.cells[col]!;
+        return [
+          { variant: v.name, step: p.step, metric: 'accuracy', mean: a.mean, lo: a.mean - a.std, hi: a.mean + a.std },
+          { variant: v.name, step: p.step, metric: 'mean response tokens', mean: t.mean, lo: t.mean - t.std, hi: t.mean + t.std },
+        ];
+      }),
+  );
+  const color = { field: 'variant', type: 'nominal', title: 'Variant' };
+  const x = { field: 'step', type: 'quantitative', title: 'Global step', scale: { zero: false } };
+  const panel = (metric: string, title: string, format?: string): Record<string, unknown> => ({
+    width: WIDTH,
+    height: 180,
+    transform: [{ filter: { field: 'metric', equal: metric } }],
+    layer: [
+      { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title, ...(format ? { axis: { format } } : {}), scale: { zero: false } }, y2: { field: 'hi' }, color } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color } },
+    ],
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Held-out evals over training (${col}), mean ± std over seeds`,
+    data: { values },
+    vconcat: [panel('accuracy', 'Accuracy', '.0%'), panel('mean response tokens', 'Mean response tokens')],
+  } as unknown as TopLevelSpec;
+}
