@@ -77,7 +77,8 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
   if (pipelines.length < files.length) return { code: EXIT.errors, stderr: stderr + 'error: the sweep did not start: fix the pipelines above first\n' };
   if (stderr) process.stderr.write(stderr);
 
-  const tasks = pipelines.flatMap((p) => o.seeds.map((seed) => ({ ...p, seed })));
+  // Seed-major: a sweep cut short still has every variant for the first seeds.
+  const tasks = o.seeds.flatMap((seed) => pipelines.map((p) => ({ ...p, seed })));
   const jobs = Math.max(1, Math.min(o.jobs ?? 1, tasks.length));
   log(`siric sweep: ${pipelines.length} pipeline${pipelines.length === 1 ? '' : 's'} × ${o.seeds.length} seed${o.seeds.length === 1 ? '' : 's'} = ${tasks.length} runs, ${jobs} at a time`);
 
