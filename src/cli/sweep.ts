@@ -58,6 +58,11 @@ export const launchSiricRun: RunLauncher = (args, onEvent) =>
   });
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+/** Relative to the working folder when below it, else absolute. */
+const show = (p: string): string => {
+  const r = path.relative(process.cwd(), p);
+  return r === '' || r.startsWith('..') ? p : r;
+};
 const mmss = (s: number): string => `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 
 export async function sweepCommand(files: string[], o: SweepOptions, io: { launch?: RunLauncher; log?: (line: string) => void } = {}): Promise<Outcome> {
@@ -108,7 +113,7 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
         if (e.type === 'run_start') {
           runDir = e.run_dir;
           total = e.total_steps;
-          log(`${tag} started: ${path.relative(process.cwd(), e.run_dir) || e.run_dir} (${e.backend})`);
+          log(`${tag} started: ${show(e.run_dir)} (${e.backend})`);
         } else if (e.type === 'eval') {
           last.set(e.metrics.eval, e.metrics);
           const m = e.metrics;
@@ -139,16 +144,15 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
   }
   const failed = results.filter((r) => r.status === 'failed');
   const dirs = results.map((r) => r.run_dir).filter((d): d is string => d !== null);
-  const rel = (d: string): string => path.relative(process.cwd(), d) || d;
   const lines = [
     '',
     `${results.length} of ${tasks.length} runs finished in ${mmss(wall)} (${results.filter((r) => r.status === 'done').length} done, ${results.filter((r) => r.status === 'stopped').length} stopped, ${failed.length} failed)`,
-    ...results.map((r) => `  ${r.pipeline.padEnd(20)} seed ${String(r.seed).padEnd(4)} ${r.status.padEnd(8)} ${mmss(r.time_s).padStart(7)}  ${r.run_dir ? rel(r.run_dir) : '-'}`),
-    ...(dirs.length ? ['', `compare with: siric compare ${o.out ? rel(path.resolve(o.out)) : dirs.map(rel).join(' ')}`] : []),
+    ...results.map((r) => `  ${r.pipeline.padEnd(20)} seed ${String(r.seed).padEnd(4)} ${r.status.padEnd(8)} ${mmss(r.time_s).padStart(7)}  ${r.run_dir ? show(r.run_dir) : '-'}`),
+    ...(dirs.length ? ['', `compare with: siric compare ${o.out ? show(path.resolve(o.out)) : dirs.map(show).join(' ')}`] : []),
     '',
   ];
   const stopped = results.filter((r) => r.status === 'stopped');
-  const hints = stopped.map((r) => `resume with: siric run ${r.file} --set pipeline.seed=${r.seed}${sets.map((s) => ` --set ${s}`).join('')} --resume ${rel(r.run_dir!)}\n`).join('');
+  const hints = stopped.map((r) => `resume with: siric run ${r.file} --set pipeline.seed=${r.seed}${sets.map((s) => ` --set ${s}`).join('')} --resume ${show(r.run_dir!)}\n`).join('');
   return { code: interrupted ? 130 : failed.length ? EXIT.errors : EXIT.ok, stdout: lines.join('\n'), ...(hints ? { stderr: hints } : {}) };
 }
 

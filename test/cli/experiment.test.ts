@@ -1,0 +1,262 @@
+// `siric sweep`, `siric compare` and `siric eval` end to end, through the real binary, on two tiny
+// schedule variants (test/fixtures/experiment): runs per seed, aggregation over seeds checked
+// against the runs' own metrics, a corrupt and an incomplete run directory, checkpoint evals that
+// reproduce the run's own final eval.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSeeds } from '../../src/cli/sweep.js';
+import { findRunDirs, stat, type Comparison } from '../../src/report/compare.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+const BIN = path.join(ROOT, 'bin', 'siric.js');
+const FIX = path.join(ROOT, 'test', 'fixtures', 'experiment');
+const ENV: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: '1' };
+
+function siric(args: string[], cwd = ROOT): SpawnSyncReturns<string> {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env: ENV, encoding: 'utf8', timeout: 120_000 });
+  if (r.error) throw r.error;
+  expect(r.stderr).not.toMatch(/^ {4}at /m);
+  expect(r.stderr).not.toContain('siric failed unexpectedly');
+  return r;
+}
+
+interface EvalRow {
+  type: string;
+  eval: string;
+  step: number;
+  accuracy: number;
+  response_len_mean: number;
+}
+const evalRows = (dir: string): EvalRow[] =>
+  fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EvalRow)
+    .filter((r) => r.type === 'eval');
+
+let tmp: string;
+let out: string;
+let sweep: { runs: { pipeline: string; seed: number; status: string; run_dir: string }[] };
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siric-exp-'));
+  out = path.join(tmp, 'runs');
+  const r = siric(['sweep', path.join(FIX, 'fixed.siri'), path.join(FIX, 'cycles.siri'), '--seeds', '1,2', '--jobs', '2', '--out', out]);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const files = fs.readdirSync(out).filter((f) => /^sweep-.*\.json$/.test(f));
+  expect(files).toHaveLength(1);
+  sweep = JSON.parse(fs.readFileSync(path.join(out, files[0]!), 'utf8')) as typeof sweep;
+}, 180_000);
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('siric sweep', () => {
+  it('runs every pipeline once per seed, seed-major, one run directory each', () => {
+    expect(sweep.runs.map((r) => `${r.pipeline}/${r.seed}/${r.status}`)).toEqual(['fixed/1/done', 'cycles/1/done', 'fixed/2/done', 'cycles/2/done']);
+    expect(new Set(sweep.runs.map((r) => r.run_dir)).size).toBe(4);
+    for (const r of sweep.runs) {
+      const manifest = JSON.parse(fs.readFileSync(path.join(r.run_dir, 'manifest.json'), 'utf8')) as { seed: number; overrides: { path: string; value: string }[] };
+      expect(manifest.seed).toBe(r.seed);
+      expect(manifest.overrides).toEqual([{ path: 'pipeline.seed', value: String(r.seed) }]);
+      expect(fs.existsSync(path.join(r.run_dir, 'checkpoints', 'rl-end', 'model.safetensors'))).toBe(true);
+    }
+    // Different seeds train differently.
+    const [a, b] = [sweep.runs[0]!, sweep.runs[2]!].map((r) => fs.readFileSync(path.join(r.run_dir, 'checkpoints', 'rl-end', 'model.safetensors')));
+    expect(a!.equals(b!)).toBe(false);
+  });
+
+  it('compiles every file first: one bad file and no run starts', () => {
+    const bad = path.join(tmp, 'bad.siri');
+    fs.writeFileSync(bad, fs.readFileSync(path.join(FIX, 'fixed.siri'), 'utf8').replace('seed = 1', 'seed = "one"').replace('"shared.siri"', `"${path.join(FIX, 'shared.siri')}"`));
+    const badOut = path.join(tmp, 'bad-runs');
+    const r = siric(['sweep', path.join(FIX, 'cycles.siri'), bad, '--seeds', '1', '--out', badOut]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad\.siri:\d+:\d+/);
+    expect(r.stderr).toContain('the sweep did not start');
+    expect(fs.existsSync(badOut)).toBe(false);
+  });
+
+  it('rejects seeds that are not distinct whole numbers, and a --set of the seed', () => {
+    expect(parseSeeds('1,2,3')).toEqual([1, 2, 3]);
+    expect(parseSeeds('1-3,7')).toEqual([1, 2, 3, 7]);
+    for (const bad of ['', '1,1', 'a', '3-1', '1.5']) expect(parseSeeds(bad)).toBeUndefined();
+    const r = siric(['sweep', path.join(FIX, 'fixed.siri'), '--seeds', '1,1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('expected seeds');
+    const s = siric(['sweep', path.join(FIX, 'fixed.siri'), '--seeds', '1', '--set', 'pipeline.seed=4']);
+    expect(s.status).toBe(2);
+    expect(s.stderr).toContain('--seeds');
+  });
+});
+
+describe('siric compare', () => {
+  it('groups runs by variant and aggregates each eval point as mean ± std over seeds', () => {
+    const r = siric(['compare', out, '--json']);
+    expect(r.status).toBe(0);
+    const c = JSON.parse(r.stdout) as Comparison;
+    expect(c.problems).toEqual([]);
+    expect(c.variants.map((v) => v.name).sort()).toEqual(['cycles', 'fixed']);
+    for (const v of c.variants) expect(v.seeds).toEqual([1, 2]);
+    for (const v of c.variants) {
+      expect(v.columns).toEqual(['greedy', 'mean@2']);
+      const runs = sweep.runs.filter((s) => s.pipeline === v.name);
+      const rows = runs.map((s) => evalRows(s.run_dir));
+      // Steps 82 and 84 (every 2 RL steps after 80 SFT steps); each cell from the runs' own rows.
+      expect(v.points.map((p) => p.step)).toEqual([82, 84]);
+      for (const p of v.points) {
+        for (const [col, name] of [['greedy', 'greedy'], ['mean@2', 'sampled']] as const) {
+          const xs = rows.map((rs) => rs.find((e) => e.step === p.step && e.eval === name)!);
+          const acc = stat(xs.map((x) => x.accuracy));
+          const tok = stat(xs.map((x) => x.response_len_mean));
+          expect(p.cells[col]!.accuracy.mean).toBeCloseTo(acc.mean, 12);
+          expect(p.cells[col]!.tokens.mean).toBeCloseTo(tok.mean, 12);
+          expect(p.cells[col]!.tokens.std).toBeCloseTo(tok.std, 12);
+          expect(p.cells[col]!.accuracy.n).toBe(2);
+        }
+      }
+      expect(v.points.at(-1)!.when).toBe('end');
+    }
+    // The SIRI variant's first eval point is the end of its compression phase.
+    expect(c.variants.find((v) => v.name === 'cycles')!.points[0]!.when).toBe('compress-1 end');
+  });
+
+  it('prints a table per variant and a final side-by-side table', () => {
+    const r = siric(['compare', out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('fixed — 2 runs (seeds 1, 2)');
+    expect(r.stdout).toContain('cycles — 2 runs (seeds 1, 2)');
+    expect(r.stdout).toMatch(/greedy acc %.*greedy tokens.*mean@2 acc %/);
+    expect(r.stdout).toContain('At the last eval point');
+    const md = siric(['compare', out, '--markdown']);
+    expect(md.stdout).toMatch(/^\| after step \| when \|/m);
+  });
+
+  it('a corrupt and an incomplete run directory are named; the other runs are still compared', () => {
+    const broken = path.join(tmp, 'broken');
+    fs.mkdirSync(broken);
+    // Corrupt: a copy of a run whose manifest is cut off mid-file.
+    const corrupt = path.join(broken, 'corrupt');
+    fs.cpSync(sweep.runs[0]!.run_dir, corrupt, { recursive: true });
+    fs.writeFileSync(path.join(corrupt, 'manifest.json'), '{"ir": {"nodes": [');
+    // Incomplete: a copy of a run that died after its first eval point, with a torn last line.
+    const partial = path.join(broken, 'partial');
+    fs.cpSync(sweep.runs[1]!.run_dir, partial, { recursive: true });
+    const lines = fs.readFileSync(path.join(partial, 'metrics.jsonl'), 'utf8').split('\n');
+    const cut = lines.findIndex((l) => l.includes('"type":"eval"') && l.includes('"step":84'));
+    fs.writeFileSync(path.join(partial, 'metrics.jsonl'), lines.slice(0, cut).join('\n') + '\n{"type":"tra');
+    const r = siric(['compare', out, broken, path.join(tmp, 'nowhere'), '--json']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`corrupt: ${path.join(corrupt, 'manifest.json')}: the manifest is not valid JSON`);
+    expect(r.stderr).toMatch(/partial: incomplete: 2 of 4 eval points/);
+    expect(r.stderr).toMatch(/partial: skipped 1 unreadable line/);
+    expect(r.stderr).toMatch(/nowhere: no such directory/);
+    const c = JSON.parse(r.stdout) as Comparison;
+    // The incomplete copy joins its variant (3 runs at step 82, 2 at step 84); the corrupt one is out.
+    const cycles = c.variants.find((v) => v.name === 'cycles')!;
+    expect(cycles.points.find((p) => p.step === 82)!.cells['greedy']!.accuracy.n).toBe(3);
+    expect(cycles.points.find((p) => p.step === 84)!.cells['greedy']!.accuracy.n).toBe(2);
+    expect(c.variants.find((v) => v.name === 'fixed')!.runs).toHaveLength(2);
+  });
+
+  it('nothing readable: exit 1 with the reasons', () => {
+    const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
+    const r = siric(['compare', empty]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no run directories here');
+    expect(r.stderr).toContain('error: no readable run directories to compare');
+  });
+
+  it('--out writes the charts (SVG), compare.md and compare.json', () => {
+    const dir = path.join(tmp, 'cmp');
+    const r = siric(['compare', out, '--out', dir]);
+    expect(r.status).toBe(0);
+    for (const f of ['compare.json', 'compare.md', 'accuracy-tokens-greedy.svg', 'over-steps-greedy.svg', 'accuracy-tokens-mean2.svg']) expect(fs.existsSync(path.join(dir, f))).toBe(true);
+    const svg = fs.readFileSync(path.join(dir, 'accuracy-tokens-greedy.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('cycles');
+  });
+
+  it('findRunDirs finds runs below a folder and skips checkpoints', () => {
+    const { dirs, problems } = findRunDirs([out]);
+    expect(problems).toEqual([]);
+    expect(dirs.sort()).toEqual(sweep.runs.map((r) => r.run_dir).sort());
+  });
+});
+
+describe('siric eval', () => {
+  it("greedy pass@1 on the run's own eval data reproduces the run's final eval exactly", () => {
+    const run = sweep.runs[1]!;
+    const r = siric(['eval', path.join(run.run_dir, 'checkpoints', 'rl-end'), '--data', 'arith', '--samples', '3', '--json', '--backend', 'wasm']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const res = JSON.parse(r.stdout) as { max_tokens: number; greedy: EvalRow & { n: number }; sampled: EvalRow & { samples: number; n: number } };
+    const last = evalRows(run.run_dir).filter((e) => e.eval === 'greedy').at(-1)!;
+    expect(res.max_tokens).toBe(24);
+    expect(res.greedy.n).toBe(6);
+    expect(res.greedy.accuracy).toBe(last.accuracy);
+    expect(res.greedy.response_len_mean).toBe(last.response_len_mean);
+    // Not a degenerate match: some responses end (EOS) before the budget.
+    expect(last.response_len_mean).toBeLessThan(24);
+    expect(res.sampled.samples).toBe(3);
+  });
+
+  it('--pipeline names where the dataset is; a human table by default', () => {
+    const run = sweep.runs[0]!;
+    const r = siric(['eval', path.join(run.run_dir, 'checkpoints', 'rl-end'), '--pipeline', path.join(FIX, 'fixed.siri'), '--data', 'arith', '--split', 'train', '--limit', '4', '--max-tokens', '16', '--backend', 'wasm']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/arith \(train split, 4 problems, up to 16 new tokens\)/);
+    expect(r.stdout).toMatch(/greedy pass@1\s+\d+\.\d %\s+\d+\.\d tokens/);
+  });
+
+  it('mistakes get one clear error: unknown dataset, not a checkpoint, missing folder', () => {
+    const ckpt = path.join(sweep.runs[0]!.run_dir, 'checkpoints', 'rl-end');
+    const a = siric(['eval', ckpt, '--data', 'nope', '--backend', 'wasm']);
+    expect(a.status).toBe(1);
+    expect(a.stderr).toContain('no dataset `nope` in the pipeline');
+    expect(a.stderr).toContain('arith');
+    const b = siric(['eval', tmp, '--data', 'arith', '--pipeline', path.join(FIX, 'fixed.siri'), '--backend', 'wasm']);
+    expect(b.status).toBe(1);
+    expect(b.stderr).toMatch(/is not a checkpoint: no config\.json/);
+    const c = siric(['eval', path.join(tmp, 'missing'), '--data', 'arith']);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toContain('checkpoint not found');
+    const d = siric(['eval', tmp, '--data', 'arith']);
+    expect(d.status).toBe(1);
+    expect(d.stderr).toContain('--pipeline');
+  });
+});
+
+describe('examples/experiments', () => {
+  const dir = path.join(ROOT, 'examples', 'experiments');
+  const variants = fs.readdirSync(dir).filter((f) => f.endsWith('.siri'));
+
+  it('four variants that check clean and are in canonical form', () => {
+    expect(variants.sort()).toEqual(['fixed-long.siri', 'fixed-short.siri', 'linear-decay.siri', 'siri.siri']);
+    const files = [...variants.map((f) => path.join(dir, f)), path.join(dir, 'shared', 'base.siri')];
+    const r = siric(['check', ...files]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(siric(['fmt', '--check', ...files]).status).toBe(0);
+  });
+
+  it('differ only in the RL budget: same steps, rollouts and evals', () => {
+    const irs = variants.map((f) => JSON.parse(siric(['compile', path.join(dir, f)]).stdout) as { nodes: Record<string, unknown>[] });
+    const strip = (ir: (typeof irs)[number]): unknown =>
+      ir.nodes
+        .filter((n) => n['type'] !== 'schedule')
+        .map((n) => {
+          if (n['type'] !== 'train') return n;
+          const { budget, checkpoints: _c, ...rest } = n as { budget: { by_step: number[] }; checkpoints: unknown };
+          return { ...rest, steps_in_budget: budget.by_step.length };
+        });
+    const first = strip(irs[0]!);
+    for (const ir of irs.slice(1)) expect(strip(ir)).toEqual(first);
+    const budgets = irs.map((ir) => (ir.nodes.find((n) => n['id'] === 'train.rl') as { budget: { by_step: number[] } }).budget.by_step);
+    expect(new Set(budgets.map((b) => b.length))).toEqual(new Set([120]));
+    expect(new Set(budgets.map((b) => JSON.stringify(b))).size).toBe(4);
+  });
+});
