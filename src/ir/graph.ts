@@ -52,6 +52,8 @@ export const ModelNode = Obj({
     Obj({ kind: Type.Literal('hf'), path: Str() }),
   ]),
   tokenizer: Type.Union([Obj({ kind: Type.Literal('chars') }), Obj({ kind: Type.Literal('hf'), path: Str() })]),
+  /** `auto`: the tokenizer's chat template when it has one (decided at run time, from its files). */
+  chat_template: Enum('auto', 'none'),
   dtype: Enum('float32', 'bfloat16', 'float16'),
 });
 

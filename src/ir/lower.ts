@@ -103,7 +103,7 @@ function lowerModel(c: Checked): IRModel {
   const tok = s['tokenizer'];
   const tokenizer: IRModel['tokenizer'] =
     tok === 'chars' || (tok === 'auto' && source.kind === 'scratch') ? { kind: 'chars' } : tok === 'auto' ? { kind: 'hf', path: (source as { path: string }).path } : { kind: 'hf', path: (tok as Obj)['path'] as string };
-  return { id: c.inst.id, type: 'model', name: c.inst.name, source, tokenizer, dtype: s['dtype'] as IRModel['dtype'] };
+  return { id: c.inst.id, type: 'model', name: c.inst.name, source, tokenizer, chat_template: s['chat_template'] as IRModel['chat_template'], dtype: s['dtype'] as IRModel['dtype'] };
 }
 
 const template = (j: Json | undefined): IRDataset['prompt'] | null => (j === undefined ? null : (j as IRDataset['prompt']));

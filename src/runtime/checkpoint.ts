@@ -1,4 +1,4 @@
-// Checkpoints: weights (safetensors, Hugging Face names) with config.json and tokenizer.json,
+// Checkpoints: weights (safetensors, Hugging Face names) with config.json and the tokenizer's files,
 // optimizer moments, and the state needed to continue exactly where the run was (stage, step,
 // data position, RNG, how many metric rows were written). A checkpoint is written into a
 // temporary folder and renamed into place, and `latest.json` is replaced the same way, so killing
@@ -43,7 +43,8 @@ export function saveCheckpoint(dir: string, name: string, m: { model: Transforme
   fs.mkdirSync(tmp);
   writeSafetensors(path.join(tmp, 'model.safetensors'), m.model.exportWeights(), { metadata: { format: 'pt' } });
   writeHfConfig(tmp, m.model.config);
-  fs.writeFileSync(path.join(tmp, 'tokenizer.json'), JSON.stringify(m.tokenizer.toJSON()) + '\n');
+  // tokenizer.json, and for a Hugging Face tokenizer its tokenizer_config.json, as they were read.
+  for (const [file, text] of Object.entries(m.tokenizer.files())) fs.writeFileSync(path.join(tmp, file), text);
   if (m.optimizer) {
     const o = m.optimizer.exportState();
     const tensors: Record<string, HostTensor> = {};

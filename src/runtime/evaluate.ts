@@ -2,7 +2,7 @@
 // with samples > 1, mean@n — reporting accuracy and mean response tokens like the run's evals.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { IR, IRDataset, IREval, IRReward, IRTrain } from '../ir/graph.js';
+import type { IR, IRDataset, IREval, IRModel, IRReward, IRTrain } from '../ir/graph.js';
 import { selectBackend, type BackendRequest } from './backend.js';
 import { loadDataset } from './data/dataset.js';
 import { runEval } from './eval.js';
@@ -65,7 +65,10 @@ export async function evaluateCheckpoint(o: EvalCheckpointOptions): Promise<Eval
   const rows = o.split === 'train' ? data.train : o.split === 'eval' ? data.eval : [...data.train, ...data.eval];
   if (rows.length === 0) throw new RunError(`dataset \`${node.name}\` has no rows in its ${o.split} split`, o.split === 'eval' ? 'use --split train, or give the dataset a `holdout`' : undefined);
 
-  const tokenizer = loadTokenizerFile(path.join(dir, 'tokenizer.json'));
+  // The policy's chat-template setting, as in training (a checkpoint keeps the template files).
+  const policyId = o.ir.nodes.find((n): n is IRTrain => n.type === 'train')?.policy;
+  const policy = o.ir.nodes.find((n): n is IRModel => n.type === 'model' && (policyId === undefined || n.id === policyId));
+  const tokenizer = loadTokenizerFile(path.join(dir, 'tokenizer.json'), policy ? { chatTemplate: policy.chat_template } : {});
   const model = new Transformer(readHfConfig(dir), readShardedSafetensors(dir).tensors, o.seed);
   try {
     // Answers are checked as in training: the first RL stage's rewards (or the built-in tasks' format).

@@ -11,6 +11,7 @@ import { selectBackend } from './backend.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
 import { ExampleStream, loadDataset } from './data/dataset.js';
 import { runEval } from './eval.js';
+import { DEFAULT_CHECKER } from './evaluate.js';
 import { configFromScratch, readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
 import { Transformer } from './model/transformer.js';
@@ -37,6 +38,8 @@ export interface ExecOptions {
   sink: (e: RunEvent) => void;
   /** Polled between steps: true asks for a clean stop (finish the step, checkpoint, return). */
   stopRequested?: () => boolean;
+  /** Called after each step's checkpoints, with the live model (tests compare it with a checkpoint); not to be kept. */
+  afterStep?: (s: { model: Transformer; tokenizer: Tokenizer; globalStep: number }) => void;
 }
 
 export interface ExecResult {
@@ -219,6 +222,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
         const dir = saveCheckpoint(runDir, c.name, { model, tokenizer, optimizer, state: state() });
         o.sink({ type: 'checkpoint', name: c.name, path: dir, step: k + 1, global_step: g + 1, siri: c.siri });
       }
+      o.afterStep?.({ model, tokenizer, globalStep: g + 1 });
       if (stop) {
         if (due.length === 0) {
           const dir = saveCheckpoint(runDir, 'interrupted', { model, tokenizer, optimizer, state: state() });
@@ -240,16 +244,13 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
   return { status, runDir, summary };
 }
 
-/** When no RL stage says how to check answers, evals use the built-in tasks' format. */
-const DEFAULT_CHECKER: IRReward = { id: 'reward.default', type: 'reward', name: 'final_answer', kind: 'exact_answer', weight: 1, truncated: 'zero', on_error: 'zero', params: { pattern: 'Answer:\\s*(.+)' } };
-
 const avg = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 function makeTokenizer(m: IRModel, datasets: LoadedDataset[], baseDir: string): Tokenizer {
   if (m.tokenizer.kind === 'chars') return CharTokenizer.fromAlphabet(datasets.map((d) => d.alphabet).join(''));
   const file = path.join(path.resolve(baseDir, m.tokenizer.path), 'tokenizer.json');
   if (!fs.existsSync(file)) throw new RunError(`tokenizer not found: ${file}`, `the model \`${m.name}\` takes its tokenizer from that folder`);
-  return loadTokenizerFile(file);
+  return loadTokenizerFile(file, { chatTemplate: m.chat_template });
 }
 
 /** A new scratch model from the seed, or a local Hugging Face folder (config.json + safetensors). */
@@ -260,7 +261,7 @@ function makeModel(m: IRModel, tok: Tokenizer, seed: number, baseDir: string): T
     if (cfg.vocab_size < tok.vocabSize) throw new RunError(`the model in ${dir} has ${cfg.vocab_size} token embeddings but its tokenizer has ${tok.vocabSize} tokens`);
     return new Transformer(cfg, readShardedSafetensors(dir).tensors, seed);
   }
-  const cfg = configFromScratch(m.source, tok.vocabSize, { bos: tok.bos, eos: tok.eos, pad: tok.pad }, m.dtype);
+  const cfg = configFromScratch(m.source, tok.vocabSize, { bos: tok.bos ?? tok.eos, eos: tok.eos, pad: tok.pad }, m.dtype);
   return new Transformer(cfg, undefined, seed);
 }
 

@@ -73,14 +73,23 @@ export interface RewardSet {
 
 export interface Tokenizer {
   readonly vocabSize: number;
-  readonly bos: number;
+  /** Prepended to a raw prompt; null when the model has none (Qwen2's tokenizers). */
+  readonly bos: number | null;
   readonly eos: number;
   readonly pad: number;
+  /** The text itself, no special tokens added (special-token text in it maps to its id). */
   encode(text: string): number[];
   /** Special tokens are dropped. */
   decode(ids: readonly number[]): string;
-  /** Enough to rebuild it (saved next to checkpoints). */
-  toJSON(): unknown;
+  /** How prompts are wrapped for the model (a Hugging Face chat template), or null: BOS + text. */
+  readonly chatTemplate: PromptTemplate | null;
+  /** The files that rebuild it, by name, as text: written next to checkpoints. */
+  files(): Record<string, string>;
+}
+
+/** Turns a prompt into the text the model is given (its special tokens spelled out). */
+export interface PromptTemplate {
+  render(prompt: string): string;
 }
 
 // ---------- model ----------

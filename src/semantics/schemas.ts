@@ -61,7 +61,12 @@ export const MODEL_KEYS: KeyTable = {
     default: 'auto',
     doc: '`chars` (one token per character of the task alphabet), `hf("path")`, or `auto`: the model folder\'s tokenizer for `hf`, `chars` for `scratch`',
   },
-  dtype: { spec: enumOf('float32', 'bfloat16', 'float16'), default: 'float32', doc: 'weight type in memory (checkpoints keep this type)' },
+  chat_template: {
+    spec: enumOf('auto', 'none'),
+    default: 'auto',
+    doc: '`auto`: wrap each prompt in the chat template of a Hugging Face tokenizer (its tokenizer_config.json), when it has one; `none`: the prompt text as it is (after BOS, when the tokenizer has one)',
+  },
+  dtype: { spec: enumOf('float32', 'bfloat16', 'float16'), default: 'float32', doc: 'the `torch_dtype` recorded in checkpoints\' config.json; the runtime computes in float32 and saves float32 weights (bf16/fp16 weights are converted on load), so a resumed run continues exactly' },
 };
 
 // ---- dataset ----

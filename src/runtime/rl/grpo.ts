@@ -8,6 +8,7 @@ import type { Transformer } from '../model/transformer.js';
 import { buildMask } from '../model/transformer.js';
 import { AdamW, clipByGlobalNorm } from '../optim/adamw.js';
 import { Rng } from '../rng.js';
+import { encodePrompt } from '../tokenizer/chat.js';
 import type { Example, RewardInput, RewardSet, ScoredBatch, Tokenizer } from '../types.js';
 import { allEqualGroups, groupAdvantages } from './advantage.js';
 import { policyLoss, tokenLogProbs } from './loss.js';
@@ -46,8 +47,8 @@ export interface GrpoStepResult {
   generated: number;
 }
 
-/** Encode a prompt as the model sees it: BOS, then the text. */
-export const encodePrompt = (tok: Tokenizer, text: string): number[] => [tok.bos, ...tok.encode(text)];
+// Prompts are encoded in one place (the chat template, or BOS + text): re-exported for sft.
+export { encodePrompt };
 
 /** Sample G responses for each example and decode them. */
 export function rollout(model: Transformer, tok: Tokenizer, examples: Example[], G: number, budget: number, s: { temperature: number; top_p: number; top_k: number }, rng: Rng, greedy = false): Rollout[] {

@@ -1,11 +1,13 @@
 // Supervised warm-up: cross-entropy on the reference response (and the EOS that ends it), given
-// the prompt. A random model never earns reward, so RL starts from here.
+// the prompt (in the chat template, when the tokenizer has one: the response is the assistant's
+// turn). A random model never earns reward, so RL starts from here.
 import * as tf from '@tensorflow/tfjs';
 import type { IRTrain } from '../../ir/graph.js';
 import type { ExampleStream } from '../data/dataset.js';
 import type { Transformer } from '../model/transformer.js';
 import { AdamW, clipByGlobalNorm } from '../optim/adamw.js';
-import { causalMask, encodePrompt, packSequences } from '../rl/grpo.js';
+import { causalMask, packSequences } from '../rl/grpo.js';
+import { encodePrompt } from '../tokenizer/chat.js';
 import type { Tokenizer } from '../types.js';
 import { RunError } from '../types.js';
 

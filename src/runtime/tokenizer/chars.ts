@@ -22,6 +22,7 @@ export class CharTokenizer implements Tokenizer {
   readonly pad = 0;
   readonly bos = 1;
   readonly eos = 2;
+  readonly chatTemplate = null;
   readonly vocabSize: number;
   /** The characters, sorted by code point, without duplicates. */
   readonly alphabet: string;
@@ -85,5 +86,9 @@ export class CharTokenizer implements Tokenizer {
 
   toJSON(): CharTokenizerJSON {
     return { type: 'chars', alphabet: this.alphabet };
+  }
+
+  files(): Record<string, string> {
+    return { 'tokenizer.json': JSON.stringify(this.toJSON()) + '\n' };
   }
 }

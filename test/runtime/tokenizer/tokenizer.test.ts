@@ -1,10 +1,10 @@
-// The chars tokenizer (PAD 0, BOS 1, EOS 2, then the sorted alphabet) and loadTokenizer.
+// The chars tokenizer (PAD 0, BOS 1, EOS 2, then the sorted alphabet) and loadTokenizer's dispatch.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CharTokenizer } from '../../../src/runtime/tokenizer/chars.js';
-import { loadTokenizer, loadTokenizerFile } from '../../../src/runtime/tokenizer/index.js';
+import { HfTokenizer, loadTokenizer, loadTokenizerFile } from '../../../src/runtime/tokenizer/index.js';
 import { RunError } from '../../../src/runtime/types.js';
 
 function errorOf(f: () => unknown): RunError {
@@ -78,9 +78,12 @@ describe('loadTokenizer', () => {
     expect(t.encode('ba')).toEqual([4, 3]);
   });
 
-  it('says plainly that Hugging Face tokenizers are not supported yet', () => {
-    const hf = { version: '1.0', added_tokens: [], model: { type: 'BPE', vocab: { a: 0 }, merges: [] } };
-    expect(errorOf(() => loadTokenizer(hf)).message).toBe('hf tokenizers are not supported yet');
+  it('hands a Hugging Face tokenizer.json to HfTokenizer (more in hf.test.ts)', () => {
+    const hf = { version: '1.0', added_tokens: [{ id: 1, content: '</s>', special: true }], model: { type: 'BPE', vocab: { a: 0 }, merges: [] } };
+    const t = loadTokenizer(hf);
+    expect(t).toBeInstanceOf(HfTokenizer);
+    expect([t.encode('aa'), t.eos, t.vocabSize]).toEqual([[0, 0], 1, 2]);
+    expect(errorOf(() => loadTokenizer({ ...hf, model: { type: 'WordLevel', vocab: { a: 0 } } })).message).toMatch(/tokenizer model type "WordLevel" is not supported/);
   });
 
   it('rejects unknown shapes', () => {
