@@ -118,7 +118,8 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .option('--markdown', 'print the tables as Markdown')
     .option('--json', 'print the comparison as JSON')
     .option('--out <dir>', 'also write the charts (SVG), compare.md and compare.json there')
-    .action(async (paths: string[], o: { markdown?: boolean; json?: boolean; out?: string }) => done(await compareCommand(paths, o)));
+    .option('--baseline <variant>', 'also show each variant minus this one at the last shared eval point, paired by seed')
+    .action(async (paths: string[], o: { markdown?: boolean; json?: boolean; out?: string; baseline?: string }) => done(await compareCommand(paths, o)));
 
   program
     .command('eval')

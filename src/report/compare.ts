@@ -19,7 +19,14 @@ export interface PointRow {
   /** What the step is: `after SFT`, `compress-2 end`, `step 640`, `end`. */
   when: string;
   /** By column (`greedy`, `mean@4`): accuracy and mean response tokens over the variant's runs. */
-  cells: Record<string, { accuracy: Stat; tokens: Stat }>;
+  cells: Record<string, Cell>;
+}
+
+export interface Cell {
+  accuracy: Stat;
+  tokens: Stat;
+  /** The runs' own values, by seed (for differences paired by seed). */
+  by_seed: { seed: number; accuracy: number; tokens: number }[];
 }
 
 export interface Variant {
@@ -123,7 +130,7 @@ export function compareRuns(paths: readonly string[]): Comparison {
     const group = runs.filter((r) => r.key === key).sort((a, b) => a.seed - b.seed);
     const first = group[0]!;
     // Columns and eval points come from every run's evals; each cell aggregates the runs that have it.
-    const byPoint = new Map<number, Map<string, { acc: number[]; tok: number[] }>>();
+    const byPoint = new Map<number, Map<string, { acc: number[]; tok: number[]; seeds: number[] }>>();
     const columns: string[] = [];
     for (const g of group) {
       const nodes = new Map(evalNodes(g.run).map((e) => [e.name, e]));
@@ -131,12 +138,13 @@ export function compareRuns(paths: readonly string[]): Comparison {
         const node = nodes.get(e.eval);
         const col = node ? column(node) : e.samples > 1 ? `mean@${e.samples}` : 'greedy';
         if (!columns.includes(col)) columns.push(col);
-        const cells = byPoint.get(e.step) ?? new Map<string, { acc: number[]; tok: number[] }>();
+        const cells = byPoint.get(e.step) ?? new Map<string, { acc: number[]; tok: number[]; seeds: number[] }>();
         byPoint.set(e.step, cells);
-        const c = cells.get(col) ?? { acc: [], tok: [] };
+        const c = cells.get(col) ?? { acc: [], tok: [], seeds: [] };
         cells.set(col, c);
         c.acc.push(e.accuracy);
         c.tok.push(e.response_len_mean);
+        c.seeds.push(g.seed);
       }
     }
     columns.sort((a, b) => (a === 'greedy' ? -1 : b === 'greedy' ? 1 : a.localeCompare(b)));
@@ -145,7 +153,7 @@ export function compareRuns(paths: readonly string[]): Comparison {
       .map(([step, cells]) => ({
         step,
         when: whenLabel(first.run, step),
-        cells: Object.fromEntries([...cells.entries()].map(([col, c]) => [col, { accuracy: stat(c.acc), tokens: stat(c.tok) }])),
+        cells: Object.fromEntries([...cells.entries()].map(([col, c]) => [col, { accuracy: stat(c.acc), tokens: stat(c.tok), by_seed: c.seeds.map((seed, i) => ({ seed, accuracy: c.acc[i]!, tokens: c.tok[i]! })) }])),
       }));
     return {
       name: key,
@@ -202,6 +210,52 @@ export function finalTable(c: Comparison, o: { markdown?: boolean } = {}): strin
     return [v.name, String(v.runs.length), last ? String(last.step) : '-', ...cols.flatMap((col) => [pm(last?.cells[col]?.accuracy, pctf), pm(last?.cells[col]?.tokens, tokf)]), pm(t, (x) => x.toFixed(0))];
   });
   return table(head, rows, !!o.markdown, 1);
+}
+
+export interface Delta {
+  variant: string;
+  step: number;
+  column: string;
+  /** Per-seed differences variant − baseline (same seed: same data and, when shared, the same warm-up). */
+  accuracy: Stat;
+  tokens: Stat;
+  seeds: number[];
+}
+
+/** Each variant against the baseline at the last eval point they share, paired by seed. */
+export function pairedDeltas(c: Comparison, baseline: string): Delta[] | string {
+  const base = c.variants.find((v) => v.name === baseline);
+  if (!base) return `no variant named \`${baseline}\`; the variants are: ${c.variants.map((v) => v.name).join(', ')}`;
+  const out: Delta[] = [];
+  for (const v of c.variants) {
+    if (v === base) continue;
+    for (const col of v.columns.filter((x) => base.columns.includes(x))) {
+      const shared = v.points.filter((p) => p.cells[col] && base.points.some((q) => q.step === p.step && q.cells[col]));
+      const p = shared[shared.length - 1];
+      if (!p) continue;
+      const q = base.points.find((x) => x.step === p.step)!.cells[col]!;
+      const pairs = p.cells[col]!.by_seed.flatMap((a) => {
+        const b = q.by_seed.find((x) => x.seed === a.seed);
+        return b ? [{ seed: a.seed, acc: a.accuracy - b.accuracy, tok: a.tokens - b.tokens }] : [];
+      });
+      if (pairs.length === 0) continue;
+      out.push({ variant: v.name, step: p.step, column: col, accuracy: stat(pairs.map((x) => x.acc)), tokens: stat(pairs.map((x) => x.tok)), seeds: pairs.map((x) => x.seed) });
+    }
+  }
+  return out;
+}
+
+/** The paired differences as a table: Δ accuracy in points, Δ tokens, and Δ tokens relative to the baseline. */
+export function deltaTable(c: Comparison, baseline: string, ds: Delta[], o: { markdown?: boolean } = {}): string {
+  const base = c.variants.find((v) => v.name === baseline)!;
+  const head = ['variant', 'eval', 'step', 'seeds', 'Δ acc (points)', 'Δ tokens', 'Δ tokens %'];
+  const rows = ds.map((d) => {
+    const b = base.points.find((p) => p.step === d.step)!.cells[d.column]!.tokens.mean;
+    const sgn = (x: number, f: (y: number) => string): string => (x > 0 ? '+' : '') + f(x);
+    const pmS = (s: Stat, f: (y: number) => string): string => (s.n > 1 ? `${sgn(s.mean, f)} ± ${f(s.std)}` : sgn(s.mean, f));
+    return [d.variant, d.column, String(d.step), d.seeds.join(','), pmS(d.accuracy, pctf), pmS(d.tokens, tokf), sgn((d.tokens.mean / b) * 100, (x) => x.toFixed(1))];
+  });
+  return table(head, rows, !!o.markdown, 2);
 }
 
 export function problemLines(c: Comparison): string {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSeeds } from '../../src/cli/sweep.js';
-import { findRunDirs, stat, type Comparison } from '../../src/report/compare.js';
+import { compareRuns, findRunDirs, pairedDeltas, stat, type Comparison } from '../../src/report/compare.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const BIN = path.join(ROOT, 'bin', 'siric.js');
@@ -178,6 +178,25 @@ describe('siric compare', () => {
     const svg = fs.readFileSync(path.join(dir, 'accuracy-tokens-greedy.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('cycles');
+  });
+
+  it('--baseline: each variant minus the baseline at the last shared point, paired by seed', () => {
+    const ds = pairedDeltas(compareRuns([out]), 'fixed');
+    if (typeof ds === 'string') throw new Error(ds);
+    const greedy = ds.find((d) => d.variant === 'cycles' && d.column === 'greedy')!;
+    expect(greedy.step).toBe(84);
+    expect(greedy.seeds).toEqual([1, 2]);
+    const last = (pipeline: string, seed: number): EvalRow => evalRows(sweep.runs.find((r) => r.pipeline === pipeline && r.seed === seed)!.run_dir).find((e) => e.step === 84 && e.eval === 'greedy')!;
+    const diffs = [1, 2].map((seed) => last('cycles', seed).response_len_mean - last('fixed', seed).response_len_mean);
+    expect(greedy.tokens.mean).toBeCloseTo(stat(diffs).mean, 12);
+    expect(greedy.tokens.std).toBeCloseTo(stat(diffs).std, 12);
+    const r = siric(['compare', out, '--baseline', 'fixed']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Against fixed, paired by seed');
+    expect(r.stdout).toMatch(/cycles\s+greedy\s+84\s+1,2/);
+    const bad = siric(['compare', out, '--baseline', 'nope']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('no variant named `nope`; the variants are:');
   });
 
   it('findRunDirs finds runs below a folder and skips checkpoints', () => {
