@@ -35,7 +35,7 @@ export interface Variant {
   pipeline: string;
   overrides: string[];
   seeds: number[];
-  runs: { dir: string; seed: number; complete: boolean; train_time_s: number }[];
+  runs: { dir: string; seed: number; complete: boolean; train_time_s: number; rl_len_last10: number | null }[];
   columns: string[];
   points: PointRow[];
 }
@@ -160,7 +160,12 @@ export function compareRuns(paths: readonly string[]): Comparison {
       pipeline: first.run.pipeline,
       overrides: first.overrides,
       seeds: group.map((g) => g.seed),
-      runs: group.map((g) => ({ dir: g.run.dir, seed: g.seed, complete: g.complete, train_time_s: g.run.train.reduce((a, t) => a + (t.time_s ?? 0), 0) })),
+      runs: group.map((g) => {
+        // Sampled (temperature of training) response length over the last 10 RL steps: where a
+        // budget shows first, before greedy evals do.
+        const rl = g.run.train.filter((t) => t.algorithm === 'grpo').slice(-10);
+        return { dir: g.run.dir, seed: g.seed, complete: g.complete, train_time_s: g.run.train.reduce((a, t) => a + (t.time_s ?? 0), 0), rl_len_last10: rl.length ? mean(rl.map((t) => t.response_len_mean)) : null };
+      }),
       columns,
       points,
     };
@@ -203,11 +208,12 @@ export function variantTables(c: Comparison, o: { markdown?: boolean } = {}): st
 /** The variants side by side at their last eval point. */
 export function finalTable(c: Comparison, o: { markdown?: boolean } = {}): string {
   const cols = [...new Set(c.variants.flatMap((v) => v.columns))];
-  const head = ['variant', 'runs', 'step', ...cols.flatMap((col) => [`${col} acc %`, `${col} tokens`]), 'train time (s)'];
+  const head = ['variant', 'runs', 'step', ...cols.flatMap((col) => [`${col} acc %`, `${col} tokens`]), 'RL sample tokens (last 10 steps)', 'train time (s)'];
   const rows = c.variants.map((v) => {
     const last = v.points[v.points.length - 1];
     const t = stat(v.runs.map((r) => r.train_time_s));
-    return [v.name, String(v.runs.length), last ? String(last.step) : '-', ...cols.flatMap((col) => [pm(last?.cells[col]?.accuracy, pctf), pm(last?.cells[col]?.tokens, tokf)]), pm(t, (x) => x.toFixed(0))];
+    const lens = v.runs.map((r) => r.rl_len_last10).filter((x): x is number => x !== null);
+    return [v.name, String(v.runs.length), last ? String(last.step) : '-', ...cols.flatMap((col) => [pm(last?.cells[col]?.accuracy, pctf), pm(last?.cells[col]?.tokens, tokf)]), lens.length ? pm(stat(lens), tokf) : '-', pm(t, (x) => x.toFixed(0))];
   });
   return table(head, rows, !!o.markdown, 1);
 }

@@ -120,6 +120,14 @@ describe('siric compare', () => {
       }
       expect(v.points.at(-1)!.when).toBe('end');
     }
+    // Training-time length: the mean sampled length over the last (up to) 10 RL steps of each run.
+    for (const v of c.variants) {
+      for (const run of v.runs) {
+        const rl = fs.readFileSync(path.join(run.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; algorithm?: string; response_len_mean: number }).filter((x) => x.type === 'train' && x.algorithm === 'grpo').slice(-10);
+        expect(rl).toHaveLength(4);
+        expect(run.rl_len_last10).toBeCloseTo(stat(rl.map((x) => x.response_len_mean)).mean, 12);
+      }
+    }
     // The SIRI variant's first eval point is the end of its compression phase.
     expect(c.variants.find((v) => v.name === 'cycles')!.points[0]!.when).toBe('compress-1 end');
   });
