@@ -65,7 +65,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
     });
     if (result.status === 'stopped') {
       const rel = path.relative(process.cwd(), result.runDir);
-      const hint = `resume with: siric run ${file} --resume ${rel.startsWith('..') ? result.runDir : rel}\n`;
+      // The run's --set overrides are part of its pipeline: resuming without them is refused.
+      const sets = (opts.set ?? []).map((x) => ` --set ${/^[\w.=+-]+$/.test(x) ? x : `'${x.replace(/'/g, `'\\''`)}'`}`).join('');
+      const hint = `resume with: siric run ${file}${sets} --resume ${rel.startsWith('..') ? result.runDir : rel}\n`;
       return { code: interrupts > 0 ? 130 : EXIT.ok, stderr: hint };
     }
     return { code: EXIT.ok };

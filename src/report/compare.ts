@@ -284,10 +284,10 @@ export function planeSpec(c: Comparison, col: string): TopLevelSpec {
   );
   const color = { field: 'variant', type: 'nominal', title: 'Variant' };
   const x = { field: 'tok', type: 'quantitative', title: `Mean response tokens (${col})`, scale: { zero: false } };
-  const y = { field: 'acc', type: 'quantitative', title: `Accuracy (${col})`, axis: { format: '.0%' } };
+  const y = { field: 'acc', type: 'quantitative', title: `Accuracy (${col})`, axis: { format: '.0%' }, scale: { zero: false } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `Accuracy against tokens, mean ± std over seeds (${col}); the path runs through the eval points in step order`,
+    title: { text: `Accuracy against mean response tokens (${col}), mean ± std over seeds`, subtitle: 'each path runs through a variant\'s eval points in step order' },
     width: WIDTH,
     height: 340,
     data: { values },
