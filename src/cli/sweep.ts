@@ -123,7 +123,7 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
       });
       const time = (performance.now() - t0) / 1000;
       if (code !== 0 && status === 'done') status = 'failed';
-      const error = code !== 0 ? err.trim().split('\n').filter((l) => l.startsWith('error') || l.includes('= help'))[0] ?? err.trim().split('\n').pop() ?? `exit ${code}` : undefined;
+      const error = status === 'failed' ? err.trim().split('\n').filter((l) => l.startsWith('error') || l.includes('= help'))[0] ?? err.trim().split('\n').pop() ?? `exit ${code}` : undefined;
       results.push({ file: t.file, pipeline: t.name, seed: t.seed, status, exit_code: code, run_dir: runDir, time_s: time, final: [...last.values()], ...(error ? { error } : {}) });
       log(`${tag} ${status} in ${mmss(time)}${error ? `: ${error}` : ''}`);
     }
