@@ -80,6 +80,26 @@ describe('siric sweep', () => {
     expect(fs.existsSync(badOut)).toBe(false);
   });
 
+  it('a run that fails is reported with its error; the other runs still go; exit 1', () => {
+    const file = path.join(tmp, 'missing-data.siri');
+    fs.writeFileSync(
+      file,
+      [
+        'import "std/presets"',
+        'pipeline missing_data {\n  seed = 1\n  backend = wasm\n}',
+        'model policy {\n  source = scratch(layers = 1, d_model = 16, heads = 2, context = 64 tokens)\n  tokenizer = chars\n}',
+        'dataset qa {\n  source = jsonl("no-such-file.jsonl")\n  prompt = "{question}"\n  answer = "{answer}"\n  response = "{answer}"\n}',
+        'train warmup = presets.sft_warmup with {\n  policy = policy\n  data = qa\n  steps = 2 steps\n  batch = 2 prompts\n  max_tokens = 8 tokens\n}',
+      ].join('\n\n') + '\n',
+    );
+    const failOut = path.join(tmp, 'fail-runs');
+    const r = siric(['sweep', file, path.join(FIX, 'fixed.siri'), '--seeds', '1', '--out', failOut]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/\[missing_data seed 1\] failed in \d+m\d+s: error: cannot read no-such-file\.jsonl: no such file/);
+    expect(r.stdout).toContain('2 of 2 runs finished');
+    expect(r.stdout).toMatch(/1 done, 0 stopped, 1 failed/);
+  });
+
   it('rejects seeds that are not distinct whole numbers, and a --set of the seed', () => {
     expect(parseSeeds('1,2,3')).toEqual([1, 2, 3]);
     expect(parseSeeds('1-3,7')).toEqual([1, 2, 3, 7]);
