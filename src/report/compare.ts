@@ -170,7 +170,33 @@ export function compareRuns(paths: readonly string[]): Comparison {
       points,
     };
   });
+  problems.push(...incomparable(runs.map((r) => ({ variant: r.key, run: r.run }))));
   return { variants, problems };
+}
+
+/**
+ * Evals that put numbers in the same column but measured differently (another budget, another
+ * number of problems or samples): their token counts or accuracies are not comparable.
+ */
+function incomparable(runs: { variant: string; run: RunData }[]): Problem[] {
+  const seen = new Map<string, Map<string, string[]>>();
+  for (const { variant, run } of runs) {
+    for (const e of evalNodes(run)) {
+      const how = `${e.max_tokens} tokens, ${e.limit === null ? 'all' : `at most ${e.limit}`} rows of ${e.data.dataset} (${e.data.split}), temperature ${e.mode === 'greedy' ? 0 : e.temperature}`;
+      const byHow = seen.get(column(e)) ?? new Map<string, string[]>();
+      seen.set(column(e), byHow);
+      const vs = byHow.get(how) ?? [];
+      if (!vs.includes(variant)) vs.push(variant);
+      byHow.set(how, vs);
+    }
+  }
+  const out: Problem[] = [];
+  for (const [col, byHow] of seen) {
+    if (byHow.size < 2) continue;
+    const detail = [...byHow.entries()].map(([how, vs]) => `${vs.join(', ')}: ${how}`).join('; ');
+    out.push({ dir: `(${col} evals)`, message: `not measured the same way across runs, so not comparable: ${detail}` });
+  }
+  return out;
 }
 
 // ---------- tables ----------

@@ -190,6 +190,18 @@ describe('siric compare', () => {
     expect(c.variants.find((v) => v.name === 'fixed')!.runs).toHaveLength(2);
   });
 
+  it('warns when variants measured an eval column differently (another budget): not comparable', () => {
+    const other = path.join(tmp, 'other-budget');
+    const run = siric(['run', path.join(FIX, 'fixed.siri'), '--set', 'greedy.max_tokens=16', '--out', other, '--no-tui']);
+    expect(run.status).toBe(0);
+    const r = siric(['compare', out, other, '--json']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning: \(greedy evals\): not measured the same way across runs, so not comparable: .*16 tokens.*24 tokens|24 tokens.*16 tokens/);
+    expect(r.stderr).not.toContain('(mean@2 evals)');
+    const c = JSON.parse(r.stdout) as Comparison;
+    expect(c.variants.map((v) => v.name)).toContain('fixed greedy.max_tokens=16');
+  });
+
   it('nothing readable: exit 1 with the reasons', () => {
     const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
     const r = siric(['compare', empty]);
