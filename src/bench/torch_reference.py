@@ -1,6 +1,7 @@
 """PyTorch reference for `npm run bench:train`: the same Llama-layout transformer and the same
 work (one training step: forward, cross-entropy, backward, Adam; and KV-cache sampling), timed
-the same way. Prints one JSON object. Usage: torch_reference.py '<json config>'"""
+the same way. Prints one JSON object. Usage: torch_reference.py '<json config>'
+The config's "device" is "cpu" (default) or "cuda" (fp32 with TF32 off, as tfjs computes)."""
 import json
 import math
 import sys
@@ -11,6 +12,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 cfg = json.loads(sys.argv[1])
+DEV = torch.device("cuda" if cfg.get("device") == "cuda" and torch.cuda.is_available() else "cpu")
+if DEV.type == "cuda":
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
 torch.manual_seed(0)
 torch.set_num_threads(cfg.get("threads", torch.get_num_threads()))
 V, D, L, H, KV, FF, T, B = (cfg[k] for k in ("vocab", "d_model", "layers", "heads", "kv_heads", "ffn", "tokens", "batch"))
@@ -30,7 +35,7 @@ class RMSNorm(nn.Module):
 def rope_tables(n):
     inv = 1.0 / (10000 ** (torch.arange(0, hd, 2).float() / hd))
     a = torch.outer(torch.arange(n).float(), inv)
-    return a.cos(), a.sin()
+    return a.cos().to(DEV), a.sin().to(DEV)
 
 
 def rope(x, cos, sin):
@@ -75,7 +80,7 @@ class Model(nn.Module):
         cos, sin = rope_tables(pos0 + t)
         cos, sin = cos[pos0:], sin[pos0:]
         s = pos0 + t
-        mask = torch.full((t, s), float("-inf")).triu(pos0 + 1)
+        mask = torch.full((t, s), float("-inf"), device=DEV).triu(pos0 + 1)
         x = self.emb(ids)
         out = []
         for i, blk in enumerate(self.blocks):
@@ -84,10 +89,15 @@ class Model(nn.Module):
         return self.norm(x) @ self.emb.weight.T, out
 
 
-m = Model()
+m = Model().to(DEV)
 opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-ids = torch.randint(0, V, (B, T))
-tgt = torch.randint(0, V, (B, T))
+ids = torch.randint(0, V, (B, T), device=DEV)
+tgt = torch.randint(0, V, (B, T), device=DEV)
+
+
+def sync():
+    if DEV.type == "cuda":
+        torch.cuda.synchronize()
 
 
 def train_step():
@@ -100,10 +110,12 @@ def train_step():
 
 def timed(fn, reps):
     fn()
+    sync()
     ts = []
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
+        sync()
         ts.append(time.perf_counter() - t0)
     ts.sort()
     return ts[len(ts) // 2]
@@ -111,7 +123,7 @@ def timed(fn, reps):
 
 step = timed(train_step, cfg.get("reps", 5))
 P, N = cfg["prompt"], cfg["new_tokens"]
-prompt = torch.randint(0, V, (B, P))
+prompt = torch.randint(0, V, (B, P), device=DEV)
 
 
 @torch.no_grad()
@@ -124,4 +136,4 @@ def sample():
 
 
 samp = timed(sample, max(1, cfg.get("reps", 5) // 2))
-print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "train_step_s": step, "train_tokens_per_s": B * T / step, "sample_s": samp, "sample_tokens_per_s": B * N / samp}))
+print(json.dumps({"torch": torch.__version__, "device": DEV.type, "threads": torch.get_num_threads(), "train_step_s": step, "train_tokens_per_s": B * T / step, "sample_s": samp, "sample_tokens_per_s": B * N / samp}))

@@ -110,12 +110,13 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
   };
 }
 
-export function torchReference(name: string, p: Preset, n: number): Record<string, unknown> | { unavailable: string } {
+/** `device`: cuda when the runtime's numbers come from a GPU backend (used only if PyTorch sees one). */
+export function torchReference(name: string, p: Preset, n: number, device: 'cpu' | 'cuda' = 'cpu'): Record<string, unknown> | { unavailable: string } {
   const script = path.join(PACKAGE_ROOT, 'src', 'bench', 'torch_reference.py');
   for (const py of ['python3', '/usr/bin/python3']) {
     const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
     if (probe.status !== 0) continue;
-    const r = spawnSync(py, [script, JSON.stringify({ ...p, reps: n, threads: cpus().length })], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cpus().length) } });
+    const r = spawnSync(py, [script, JSON.stringify({ ...p, reps: n, threads: cpus().length, device })], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cpus().length) } });
     if (r.status !== 0) return { unavailable: `the PyTorch reference failed: ${r.stderr.trim().split('\n').pop()}` };
     return { preset: name, python: py, ...(JSON.parse(r.stdout) as Record<string, unknown>) };
   }
@@ -164,7 +165,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     // The cpu backend is an order of magnitude slower: one timed repetition is enough to see it.
     for (const name of backend === 'cpu' && o.cpuPresets ? o.cpuPresets : o.presets) results.push(await measure(backend, name, PRESETS[name]!, backend === 'cpu' ? 1 : o.reps));
   }
-  const torch = o.presets.map((name) => torchReference(name, PRESETS[name]!, o.reps));
+  const gpu = results.some((r) => r['backend'] === 'webgpu' || r['backend'] === 'tensorflow');
+  const torch = o.presets.map((name) => torchReference(name, PRESETS[name]!, o.reps, gpu ? 'cuda' : 'cpu'));
   const meta = { date: new Date().toISOString().slice(0, 10), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, tfjs: tf.version.tfjs };
   return { meta, results, torch, skipped };
 }
