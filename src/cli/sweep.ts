@@ -85,7 +85,7 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
   // Seed-major: a sweep cut short still has every variant for the first seeds.
   const tasks = o.seeds.flatMap((seed) => pipelines.map((p) => ({ ...p, seed })));
   const jobs = Math.max(1, Math.min(o.jobs ?? 1, tasks.length));
-  log(`siric sweep: ${pipelines.length} pipeline${pipelines.length === 1 ? '' : 's'} × ${o.seeds.length} seed${o.seeds.length === 1 ? '' : 's'} = ${tasks.length} runs, ${jobs} at a time`);
+  log(`siric sweep: ${pipelines.length} pipeline${pipelines.length === 1 ? '' : 's'} × ${o.seeds.length} seed${o.seeds.length === 1 ? '' : 's'} = ${tasks.length} run${tasks.length === 1 ? '' : 's'}, ${jobs} at a time`);
 
   let interrupted = false;
   const onSigint = (): void => {
@@ -118,6 +118,11 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
           last.set(e.metrics.eval, e.metrics);
           const m = e.metrics;
           log(`${tag} eval ${m.eval} at step ${m.step}/${total}: accuracy ${pct(m.accuracy)}, ${m.response_len_mean.toFixed(1)} tokens`);
+        } else if (e.type === 'stage_start') log(`${tag} stage ${e.stage}: ${e.algorithm}, ${e.steps} steps`);
+        else if (e.type === 'step' && total >= 10 && e.metrics.global_step % Math.ceil(total / 10) === 0 && e.metrics.global_step < total) {
+          // A sign of life about every tenth of the run (SFT stages print no evals for minutes).
+          const m = e.metrics;
+          log(`${tag} step ${m.global_step}/${total}${m.algorithm === 'grpo' ? `: reward ${m.reward_mean?.toFixed(2)}, ${m.response_len_mean.toFixed(1)} tokens (budget ${m.max_tokens})` : `: loss ${m.loss?.toFixed(3)}`}`);
         } else if (e.type === 'warning') log(`${tag} warning: ${e.message}`);
         else if (e.type === 'run_end') status = e.status;
       });

@@ -42,12 +42,14 @@ const evalRows = (dir: string): EvalRow[] =>
 let tmp: string;
 let out: string;
 let sweep: { runs: { pipeline: string; seed: number; status: string; run_dir: string }[] };
+let sweepStdout = '';
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siric-exp-'));
   out = path.join(tmp, 'runs');
   const r = siric(['sweep', path.join(FIX, 'fixed.siri'), path.join(FIX, 'cycles.siri'), '--seeds', '1,2', '--jobs', '2', '--out', out]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
+  sweepStdout = r.stdout;
   const files = fs.readdirSync(out).filter((f) => /^sweep-.*\.json$/.test(f));
   expect(files).toHaveLength(1);
   sweep = JSON.parse(fs.readFileSync(path.join(out, files[0]!), 'utf8')) as typeof sweep;
@@ -64,6 +66,12 @@ describe('siric sweep', () => {
       expect(manifest.overrides).toEqual([{ path: 'pipeline.seed', value: String(r.seed) }]);
       expect(fs.existsSync(path.join(r.run_dir, 'checkpoints', 'rl-end', 'model.safetensors'))).toBe(true);
     }
+    // Progress as it happens: stages, a step line about every tenth of the run, every eval.
+    expect(sweepStdout).toContain('siric sweep: 2 pipelines × 2 seeds = 4 runs, 2 at a time');
+    expect(sweepStdout).toContain('[cycles seed 2] stage warmup: sft, 80 steps');
+    expect(sweepStdout).toMatch(/\[fixed seed 1\] step 81\/84: reward \d\.\d\d, \d+\.\d tokens \(budget 24\)/);
+    expect(sweepStdout).toMatch(/\[cycles seed 1\] eval greedy at step 84\/84: accuracy \d+\.\d%/);
+    expect(sweepStdout).toContain('4 of 4 runs finished');
     // Different seeds train differently.
     const [a, b] = [sweep.runs[0]!, sweep.runs[2]!].map((r) => fs.readFileSync(path.join(r.run_dir, 'checkpoints', 'rl-end', 'model.safetensors')));
     expect(a!.equals(b!)).toBe(false);
