@@ -16,21 +16,22 @@ export async function compareCommand(paths: string[], o: CompareOptions): Promis
   const c = compareRuns(paths);
   const stderr = problemLines(c);
   if (c.variants.length === 0) return { code: EXIT.errors, stderr: stderr + 'error: no readable run directories to compare\n' };
-  const md = { markdown: !!o.markdown };
-  let deltas = '';
-  if (o.baseline) {
-    const ds = pairedDeltas(c, o.baseline);
-    if (typeof ds === 'string') return { code: EXIT.usage, stderr: stderr + `error: --baseline: ${ds}\n` };
-    deltas = `\n${o.markdown ? `#### Against ${o.baseline}, paired by seed\n\n` : `Against ${o.baseline}, paired by seed (mean ± std of the per-seed differences):\n`}${deltaTable(c, o.baseline, ds, md)}`;
-  }
-  const text = `${variantTables(c, md)}\n${o.markdown ? '#### At the last eval point\n\n' : 'At the last eval point:\n'}${finalTable(c, md)}${deltas}`;
+  const deltas = o.baseline ? pairedDeltas(c, o.baseline) : undefined;
+  if (typeof deltas === 'string') return { code: EXIT.usage, stderr: stderr + `error: --baseline: ${deltas}\n` };
+  /** The tables, as text or Markdown: per variant, at the last point, and against the baseline. */
+  const tables = (markdown: boolean): string => {
+    const head = (title: string): string => (markdown ? `#### ${title}\n\n` : `${title}:\n`);
+    const against = o.baseline && deltas ? `\n${head(`Against ${o.baseline}, paired by seed (mean ± std of the per-seed differences)`)}${deltaTable(c, o.baseline, deltas, { markdown })}` : '';
+    return `${variantTables(c, { markdown })}\n${head('At the last eval point')}${finalTable(c, { markdown })}${against}`;
+  };
+  const text = tables(!!o.markdown);
   let written = '';
   if (o.out) {
     const { renderSvg } = await import('../report/report.js');
     fs.mkdirSync(o.out, { recursive: true });
     const files: [string, string][] = [
       ['compare.json', JSON.stringify(c, null, 2) + '\n'],
-      ['compare.md', `${variantTables(c, { markdown: true })}\n#### At the last eval point\n\n${finalTable(c, { markdown: true })}${o.baseline ? `\n#### Against ${o.baseline}, paired by seed\n\n${deltaTable(c, o.baseline, pairedDeltas(c, o.baseline) as never, { markdown: true })}` : ''}`],
+      ['compare.md', tables(true)],
     ];
     for (const col of [...new Set(c.variants.flatMap((v) => v.columns))]) {
       const slug = col.replace(/[^a-z0-9]+/gi, '');

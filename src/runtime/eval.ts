@@ -1,6 +1,6 @@
 // Evaluation hooks: greedy pass@1 or mean over n samples on an eval split, reporting accuracy and
 // mean response tokens — the two axes of the paper's accuracy–efficiency plane.
-import type { IREval } from '../ir/graph.js';
+import type { IREval, IRReward } from '../ir/graph.js';
 import type { Transformer } from './model/transformer.js';
 import { rewardInputs, rollout } from './rl/grpo.js';
 import { Rng } from './rng.js';
@@ -33,3 +33,6 @@ export async function runEval(node: IREval, examples: Example[], m: { model: Tra
   const d = Math.max(1, count);
   return { type: 'eval', eval: node.name, stage: at.stage, step: at.step, reason: at.reason, accuracy: correct / d, response_len_mean: tokens / d, truncated_frac: truncated / d, n: rows.length, samples: n };
 }
+
+/** When no RL stage says how to check answers, evals use the built-in tasks' format. */
+export const DEFAULT_CHECKER: IRReward = { id: 'reward.default', type: 'reward', name: 'final_answer', kind: 'exact_answer', weight: 1, truncated: 'zero', on_error: 'zero', params: { pattern: 'Answer:\\s*(.+)' } };

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { IR, IRDataset, IREval, IRModel, IRReward, IRTrain } from '../ir/graph.js';
 import { selectBackend, type BackendRequest } from './backend.js';
 import { loadDataset } from './data/dataset.js';
-import { runEval } from './eval.js';
+import { DEFAULT_CHECKER, runEval } from './eval.js';
 import { readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
 import { Transformer } from './model/transformer.js';
@@ -95,6 +95,3 @@ function defaultBudget(ir: IR, datasetId: string, stages: IRTrain[]): number {
   const budgets = stages.flatMap((s) => s.budget.by_step);
   return budgets.length > 0 ? Math.max(...budgets) : 256;
 }
-
-/** When no RL stage says how to check answers, the built-in tasks' format (as the executor does). */
-export const DEFAULT_CHECKER: IRReward = { id: 'reward.default', type: 'reward', name: 'final_answer', kind: 'exact_answer', weight: 1, truncated: 'zero', on_error: 'zero', params: { pattern: 'Answer:\\s*(.+)' } };
