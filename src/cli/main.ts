@@ -88,10 +88,11 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .option('--out <dir>', 'where run directories go (default: the pipeline\'s `out`)')
     .option('--max-steps <n>', 'stop after this many steps', positiveInt)
     .option('--resume <run-dir>', 'continue an interrupted run from its last checkpoint')
+    .option('--from <checkpoint>', 'start a new run from another run\'s checkpoint (e.g. a shared warm-up), when everything before it is the same')
     .addOption(setOption())
     .option('--no-tui', 'plain output, one line per step')
     .option('--json', 'one JSON event per line')
-    .action(async (file: string, o: { backend?: string; out?: string; maxSteps?: number; resume?: string; set?: string[]; tui?: boolean; json?: boolean }) => done(await runCommand(file, o)));
+    .action(async (file: string, o: { backend?: string; out?: string; maxSteps?: number; resume?: string; from?: string; set?: string[]; tui?: boolean; json?: boolean }) => done(await runCommand(file, o)));
 
   program
     .command('report')
@@ -108,8 +109,9 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .option('--out <dir>', 'where run directories go (default: each pipeline\'s `out`); a sweep-*.json listing the runs is written there')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']))
     .option('--max-steps <n>', 'stop each run after this many steps (for a quick try)', positiveInt)
+    .option('--fork-at <checkpoint>', 'per seed, run the first file fully and start the others from its checkpoint of this name (e.g. warmup-end: a shared warm-up trained once)')
     .addOption(setOption())
-    .action(async (files: string[], o: { seeds: number[]; jobs?: number; out?: string; backend?: string; maxSteps?: number; set?: string[] }) => done(await sweepCommand(files, o)));
+    .action(async (files: string[], o: { seeds: number[]; jobs?: number; out?: string; backend?: string; maxSteps?: number; forkAt?: string; set?: string[] }) => done(await sweepCommand(files, o)));
 
   program
     .command('compare')

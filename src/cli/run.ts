@@ -12,11 +12,13 @@ export interface RunOptions {
   out?: string;
   maxSteps?: number;
   resume?: string;
+  from?: string;
   tui?: boolean;
   json?: boolean;
 }
 
 export async function runCommand(file: string, opts: RunOptions): Promise<Outcome> {
+  if (opts.resume && opts.from) return { code: EXIT.usage, stderr: 'error: --resume continues a run and --from starts a new one: give one of them\n' };
   const set = [...(opts.set ?? [])];
   if (opts.backend) set.push(`pipeline.backend=${opts.backend}`);
   const out = compileFile(file, { mode: 'compile', sets: set });
@@ -59,6 +61,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
       baseDir: path.dirname(path.resolve(file)),
       ...(opts.out ? { outDir: path.resolve(opts.out) } : {}),
       ...(opts.resume ? { resumeDir: path.resolve(opts.resume) } : {}),
+      ...(opts.from ? { fromCheckpoint: path.resolve(opts.from) } : {}),
       ...(opts.maxSteps ? { maxSteps: opts.maxSteps } : {}),
       sink: write,
       stopRequested: () => interrupts > 0,

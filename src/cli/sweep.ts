@@ -16,6 +16,8 @@ export interface SweepOptions {
   out?: string;
   backend?: string;
   maxSteps?: number;
+  /** Per seed, run the first file fully and start the others from its checkpoint of this name. */
+  forkAt?: string;
 }
 
 export interface SweepRun {
@@ -28,6 +30,8 @@ export interface SweepRun {
   time_s: number;
   /** The last eval of each eval block (the run's final numbers). */
   final: EvalMetrics[];
+  /** The checkpoint it started from (--fork-at). */
+  started_from?: string;
   error?: string;
 }
 
@@ -72,35 +76,62 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
   if (sets.some((s) => s.trim().startsWith('pipeline.seed'))) return { code: EXIT.usage, stderr: 'error: the sweep sets pipeline.seed itself; give the seeds with --seeds\n' };
 
   // Compile everything before the first run starts.
-  const pipelines: { file: string; name: string }[] = [];
+  const pipelines: { file: string; name: string; checkpoints: string[] }[] = [];
   let stderr = '';
   for (const file of files) {
     const out = compileFile(file, { mode: 'compile', sets });
     stderr += printDiagnostics(out.diagnostics, out.texts);
-    if (out.ir) pipelines.push({ file, name: out.ir.pipeline.name });
+    if (out.ir) pipelines.push({ file, name: out.ir.pipeline.name, checkpoints: out.ir.nodes.flatMap((n) => (n.type === 'train' ? n.checkpoints.map((c) => c.name) : [])) });
   }
   if (pipelines.length < files.length) return { code: EXIT.errors, stderr: stderr + 'error: the sweep did not start: fix the pipelines above first\n' };
+  if (o.forkAt !== undefined) {
+    if (pipelines.length < 2) return { code: EXIT.usage, stderr: stderr + 'error: --fork-at shares the first pipeline\'s checkpoint with the others: give at least two files\n' };
+    if (!pipelines[0]!.checkpoints.includes(o.forkAt)) return { code: EXIT.usage, stderr: stderr + `error: --fork-at: ${pipelines[0]!.file} writes no checkpoint \`${o.forkAt}\`; it writes ${[...new Set(pipelines[0]!.checkpoints)].join(', ')}\n` };
+  }
   if (stderr) process.stderr.write(stderr);
 
   // Seed-major: a sweep cut short still has every variant for the first seeds.
-  const tasks = o.seeds.flatMap((seed) => pipelines.map((p) => ({ ...p, seed })));
+  const tasks = o.seeds.flatMap((seed) => pipelines.map((p, i) => ({ ...p, seed, trunk: i === 0 })));
   const jobs = Math.max(1, Math.min(o.jobs ?? 1, tasks.length));
   log(`siric sweep: ${pipelines.length} pipeline${pipelines.length === 1 ? '' : 's'} × ${o.seeds.length} seed${o.seeds.length === 1 ? '' : 's'} = ${tasks.length} run${tasks.length === 1 ? '' : 's'}, ${jobs} at a time`);
+
+  // --fork-at: per seed, the trunk's checkpoint once written (null: the trunk ended without it).
+  const trunkCheckpoint = new Map<number, string | null>();
+  const pending = [...tasks];
+  const waiters: (() => void)[] = [];
+  const notify = (): void => waiters.splice(0).forEach((w) => w());
+  const ready = (t: (typeof tasks)[number]): boolean => o.forkAt === undefined || t.trunk || trunkCheckpoint.has(t.seed);
+  /** The next task that can start, waiting for a trunk's checkpoint when none can yet. */
+  const take = async (): Promise<(typeof tasks)[number] | undefined> => {
+    for (;;) {
+      if (interrupted || pending.length === 0) return undefined;
+      const i = pending.findIndex(ready);
+      if (i >= 0) return pending.splice(i, 1)[0];
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
 
   let interrupted = false;
   const onSigint = (): void => {
     // The children get the same Ctrl-C: each finishes its step and checkpoints. Start no more.
     interrupted = true;
+    notify();
   };
   process.on('SIGINT', onSigint);
   const results: SweepRun[] = [];
   const started = performance.now();
-  let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < tasks.length && !interrupted) {
-      const t = tasks[next++]!;
+    for (let t = await take(); t; t = await take()) {
       const tag = `[${t.name} seed ${t.seed}]`;
+      const from = o.forkAt !== undefined && !t.trunk ? trunkCheckpoint.get(t.seed) : undefined;
+      if (from === null) {
+        const error = `not started: ${pipelines[0]!.name} seed ${t.seed} ended without writing checkpoint \`${o.forkAt}\``;
+        results.push({ file: t.file, pipeline: t.name, seed: t.seed, status: 'failed', exit_code: EXIT.errors, run_dir: null, time_s: 0, final: [], error });
+        log(`${tag} ${error}`);
+        continue;
+      }
       const args = ['run', t.file, '--json', '--no-tui', '--set', `pipeline.seed=${t.seed}`, ...sets.flatMap((s) => ['--set', s])];
+      if (from) args.push('--from', from);
       if (o.out) args.push('--out', o.out);
       if (o.backend) args.push('--backend', o.backend);
       if (o.maxSteps) args.push('--max-steps', String(o.maxSteps));
@@ -124,12 +155,20 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
           const m = e.metrics;
           log(`${tag} step ${m.global_step}/${total}${m.algorithm === 'grpo' ? `: reward ${m.reward_mean?.toFixed(2)}, ${m.response_len_mean.toFixed(1)} tokens (budget ${m.max_tokens})` : `: loss ${m.loss?.toFixed(3)}`}`);
         } else if (e.type === 'warning') log(`${tag} warning: ${e.message}`);
-        else if (e.type === 'run_end') status = e.status;
+        else if (e.type === 'checkpoint' && t.trunk && e.name === o.forkAt) {
+          trunkCheckpoint.set(t.seed, e.path);
+          log(`${tag} checkpoint ${e.name}: the other pipelines of seed ${t.seed} start from it`);
+          notify();
+        } else if (e.type === 'run_end') status = e.status;
       });
+      if (t.trunk && o.forkAt !== undefined && !trunkCheckpoint.has(t.seed)) {
+        trunkCheckpoint.set(t.seed, null);
+        notify();
+      }
       const time = (performance.now() - t0) / 1000;
       if (code !== 0 && status === 'done') status = 'failed';
       const error = status === 'failed' ? err.trim().split('\n').filter((l) => l.startsWith('error') || l.includes('= help'))[0] ?? err.trim().split('\n').pop() ?? `exit ${code}` : undefined;
-      results.push({ file: t.file, pipeline: t.name, seed: t.seed, status, exit_code: code, run_dir: runDir, time_s: time, final: [...last.values()], ...(error ? { error } : {}) });
+      results.push({ file: t.file, pipeline: t.name, seed: t.seed, status, exit_code: code, run_dir: runDir, time_s: time, final: [...last.values()], ...(from ? { started_from: from } : {}), ...(error ? { error } : {}) });
       log(`${tag} ${status} in ${mmss(time)}${error ? `: ${error}` : ''}`);
     }
   };
@@ -145,7 +184,7 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
   if (o.out) {
     fs.mkdirSync(o.out, { recursive: true });
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-    fs.writeFileSync(path.join(o.out, `sweep-${stamp}.json`), JSON.stringify({ files, seeds: o.seeds, set: sets, jobs, wall_s: wall, runs: results }, null, 2) + '\n');
+    fs.writeFileSync(path.join(o.out, `sweep-${stamp}.json`), JSON.stringify({ files, seeds: o.seeds, set: sets, jobs, ...(o.forkAt !== undefined ? { fork_at: o.forkAt } : {}), wall_s: wall, runs: results }, null, 2) + '\n');
   }
   const failed = results.filter((r) => r.status === 'failed');
   const dirs = results.map((r) => r.run_dir).filter((d): d is string => d !== null);

@@ -11,6 +11,7 @@ import { selectBackend } from './backend.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
 import { ExampleStream, loadDataset } from './data/dataset.js';
 import { DEFAULT_CHECKER, runEval } from './eval.js';
+import { forkFrom } from './fork.js';
 import { configFromScratch, readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
 import { Transformer } from './model/transformer.js';
@@ -32,6 +33,8 @@ export interface ExecOptions {
   outDir?: string;
   /** Continue this run directory from its latest checkpoint. */
   resumeDir?: string;
+  /** Start a new run from another run's checkpoint, when everything before it is the same. */
+  fromCheckpoint?: string;
   /** Stop after this many steps (in this invocation), leaving a checkpoint to resume from. */
   maxSteps?: number;
   sink: (e: RunEvent) => void;
@@ -96,12 +99,21 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       source_hash: ir.source_hash,
       // Where the pipeline's relative paths (data, models, reward modules) start: `siric eval` reads them from here.
       base_dir: path.resolve(o.baseDir),
+      ...(o.fromCheckpoint ? { started_from: path.resolve(o.fromCheckpoint) } : {}),
       seed,
       overrides: ir.overrides,
       backend: { name: backend.name, device: backend.device, notes: backend.notes },
       versions: versions(),
       ir,
     });
+    if (o.fromCheckpoint) {
+      try {
+        resume = forkFrom(o.fromCheckpoint, ir, tokenizer, runDir);
+      } catch (e) {
+        fs.rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run behind
+        throw e;
+      }
+    }
   }
   const metricsFile = path.join(runDir, 'metrics.jsonl');
   const samplesFile = path.join(runDir, 'samples.jsonl');

@@ -108,6 +108,36 @@ describe('siric sweep', () => {
     expect(r.stdout).toMatch(/1 done, 0 stopped, 1 failed/);
   });
 
+  it('--fork-at: the other pipelines start from the first one\'s warm-up and end exactly as from scratch', () => {
+    const forkOut = path.join(tmp, 'fork-runs');
+    const r = siric(['sweep', path.join(FIX, 'fixed.siri'), path.join(FIX, 'cycles.siri'), '--seeds', '1,2', '--jobs', '2', '--fork-at', 'warmup-end', '--out', forkOut]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('[fixed seed 1] checkpoint warmup-end: the other pipelines of seed 1 start from it');
+    const file = fs.readdirSync(forkOut).find((f) => f.startsWith('sweep-'))!;
+    const forked = JSON.parse(fs.readFileSync(path.join(forkOut, file), 'utf8')) as { fork_at: string; runs: { pipeline: string; seed: number; status: string; run_dir: string; started_from?: string }[] };
+    expect(forked.fork_at).toBe('warmup-end');
+    const noTime = (dir: string): unknown[] =>
+      fs
+        .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { time_s: _t, tokens_per_s: _s, ...rest } = JSON.parse(l) as Record<string, unknown>;
+          return rest;
+        });
+    for (const run of forked.runs) {
+      expect(run.status).toBe('done');
+      const trunk = forked.runs.find((x) => x.pipeline === 'fixed' && x.seed === run.seed)!;
+      if (run.pipeline === 'cycles') expect(run.started_from).toBe(path.join(trunk.run_dir, 'checkpoints', 'warmup-end'));
+      else expect(run.started_from).toBeUndefined();
+      const scratch = sweep.runs.find((x) => x.pipeline === run.pipeline && x.seed === run.seed)!;
+      expect(noTime(run.run_dir)).toEqual(noTime(scratch.run_dir));
+    }
+    const bad = siric(['sweep', path.join(FIX, 'fixed.siri'), path.join(FIX, 'cycles.siri'), '--seeds', '1', '--fork-at', 'nope']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--fork-at: .*fixed\.siri writes no checkpoint `nope`; it writes warmup-end, /);
+  });
+
   it('rejects seeds that are not distinct whole numbers, and a --set of the seed', () => {
     expect(parseSeeds('1,2,3')).toEqual([1, 2, 3]);
     expect(parseSeeds('1-3,7')).toEqual([1, 2, 3, 7]);
