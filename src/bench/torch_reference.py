@@ -18,6 +18,44 @@ if DEV.type == "cuda":
     torch.backends.cudnn.allow_tf32 = False
 torch.manual_seed(0)
 torch.set_num_threads(cfg.get("threads", torch.get_num_threads()))
+
+
+def sync():
+    if DEV.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, reps):
+    fn()
+    sync()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        ts.append(time.perf_counter() - t0)
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+if cfg.get("model") == "mlp":
+    # The MLP language model of the GPU notes: embedding -> 4x ReLU MLP -> untied output layer.
+    V, D, T, B = cfg["vocab"], cfg["d_model"], cfg["tokens"], cfg["batch"]
+    net = nn.Sequential(nn.Embedding(V, D), nn.Linear(D, 4 * D), nn.ReLU(), nn.Linear(4 * D, D), nn.Linear(D, V)).to(DEV)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    ids = torch.randint(0, V, (B, T), device=DEV)
+    tgt = torch.randint(0, V, (B, T), device=DEV)
+
+    def mlp_step():
+        loss = F.cross_entropy(net(ids).reshape(-1, V), tgt.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    s = timed(mlp_step, cfg.get("reps", 5))
+    print(json.dumps({"torch": torch.__version__, "device": DEV.type, "threads": torch.get_num_threads(), "train_step_s": s, "train_tokens_per_s": B * T / s}))
+    sys.exit(0)
+
 V, D, L, H, KV, FF, T, B = (cfg[k] for k in ("vocab", "d_model", "layers", "heads", "kv_heads", "ffn", "tokens", "batch"))
 hd = D // H
 
@@ -95,30 +133,12 @@ ids = torch.randint(0, V, (B, T), device=DEV)
 tgt = torch.randint(0, V, (B, T), device=DEV)
 
 
-def sync():
-    if DEV.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def train_step():
     logits, _ = m(ids)
     loss = F.cross_entropy(logits.reshape(-1, V), tgt.reshape(-1))
     opt.zero_grad()
     loss.backward()
     opt.step()
-
-
-def timed(fn, reps):
-    fn()
-    sync()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        ts.append(time.perf_counter() - t0)
-    ts.sort()
-    return ts[len(ts) // 2]
 
 
 step = timed(train_step, cfg.get("reps", 5))

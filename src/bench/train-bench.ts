@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../runtime/backend.js';
+import { assertDeviceHealthy, selectBackend } from '../runtime/backend.js';
 import { configFromScratch } from '../runtime/model/hf-config.js';
 import { buildMask, Transformer } from '../runtime/model/transformer.js';
 import { AdamW } from '../runtime/optim/adamw.js';
@@ -34,6 +34,12 @@ export const PRESETS: Record<string, Preset> = {
   small: { vocab: 64, d_model: 128, layers: 4, heads: 4, kv_heads: 4, ffn: 512, tokens: 128, batch: 64, prompt: 16, new_tokens: 112 },
   medium: { vocab: 256, d_model: 256, layers: 6, heads: 8, kv_heads: 4, ffn: 1024, tokens: 256, batch: 16, prompt: 32, new_tokens: 224 },
 };
+
+/** The MLP language model of ../shared/gpu/README.md's measurements: a pure matmul-bound step. */
+export const MLP_PRESET = { model: 'mlp', vocab: 2048, d_model: 512, tokens: 128, batch: 64 } as const;
+
+/** Every preset name `siric bench --preset` takes. */
+export const PRESET_NAMES = [...Object.keys(PRESETS), 'mlp'];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -74,12 +80,12 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
     const { logits } = m.forward({ ids: tf.tensor2d(ids, [B, T], 'int32'), positions: tf.tensor2d(pos, [B, T], 'int32'), mask: buildMask(full, 0, T) });
     return tokenLogProbs(logits, tf.tensor2d(tgt, [B, T], 'int32'));
   };
-  const stepWith = (loss: () => tf.Scalar): void => {
+  const stepWith = async (loss: () => tf.Scalar): Promise<void> => {
     const { value, grads } = tf.variableGrads(loss, [...m.params.values()]);
     const named = new Map<string, tf.Tensor>();
     for (const [k, v] of m.params) named.set(k, grads[v.name]!);
     opt.step(named, 1e-3);
-    value.dataSync();
+    await value.data();
     tf.dispose([value, ...Object.values(grads)]);
   };
   const before = tf.memory().numTensors;
@@ -91,9 +97,10 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
   tf.dispose([old, adv, mask]);
   const prompts = Array.from({ length: B }, () => Array.from({ length: p.prompt }, () => 3 + rng.int(p.vocab - 3)));
   // eos = -1: never stop early, so every run generates exactly new_tokens per sequence.
-  const samp = await timed(() => void sample(m, prompts, { maxNew: p.new_tokens, eos: -1, pad: 0, greedy: false, temperature: 1, topP: 1, topK: 0, rng }), Math.max(1, Math.ceil(n / 2)));
+  const samp = await timed(async () => void (await sample(m, prompts, { maxNew: p.new_tokens, eos: -1, pad: 0, greedy: false, temperature: 1, topP: 1, topK: 0, rng })), Math.max(1, Math.ceil(n / 2)));
   const leaked = tf.memory().numTensors - before;
-  const gflops = await matmulRate(512, Math.max(1, Math.ceil(n / 2)));
+  assertDeviceHealthy();
+  const gflops = await matmulRate(tf.getBackend() === 'webgpu' ? 4096 : 512, Math.max(1, Math.ceil(n / 2)));
   opt.dispose();
   m.dispose();
   return {
@@ -110,8 +117,51 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
   };
 }
 
+/** One training step of the MLP language model: embedding → 4× ReLU MLP → untied output layer, cross-entropy, Adam. */
+export async function measureMlp(backend: string, n: number) {
+  const { vocab: V, d_model: D, tokens: T, batch: B } = MLP_PRESET;
+  const rng = new Rng(0);
+  const init = (shape: number[], std: number): tf.Variable => {
+    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * std);
+    return tf.variable(tf.tensor(data, shape), true);
+  };
+  const w = new Map<string, tf.Variable>([
+    ['emb', init([V, D], 0.02)],
+    ['w1', init([D, 4 * D], 1 / Math.sqrt(D))],
+    ['b1', init([4 * D], 0)],
+    ['w2', init([4 * D, D], 1 / Math.sqrt(4 * D))],
+    ['b2', init([D], 0)],
+    ['w3', init([D, V], 1 / Math.sqrt(D))],
+    ['b3', init([V], 0)],
+  ]);
+  const opt = new AdamW(w, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  const ids = tf.tensor1d(Int32Array.from({ length: B * T }, () => rng.int(V)), 'int32');
+  const tgt = tf.oneHot(tf.tensor1d(Int32Array.from({ length: B * T }, () => rng.int(V)), 'int32'), V);
+  const before = tf.memory().numTensors;
+  const step = async (): Promise<void> => {
+    const { value, grads } = tf.variableGrads(() => {
+      const x = tf.gather(w.get('emb')!, ids);
+      const h = tf.relu(tf.add(tf.matMul(x, w.get('w1')!), w.get('b1')!));
+      const y = tf.add(tf.matMul(h, w.get('w2')!), w.get('b2')!);
+      const logits = tf.add(tf.matMul(y, w.get('w3')!), w.get('b3')!);
+      return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), tgt), -1))) as tf.Scalar;
+    }, [...w.values()]);
+    const named = new Map<string, tf.Tensor>();
+    for (const [k, v] of w) named.set(k, grads[v.name]!);
+    opt.step(named, 1e-3);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  const s = await timed(step, n);
+  assertDeviceHealthy();
+  const leaked = tf.memory().numTensors - before;
+  opt.dispose();
+  tf.dispose([ids, tgt, ...w.values()]);
+  return { backend, preset: 'mlp', params: V * D * 2 + 8 * D * D + 5 * D + V, train_step_s: s, train_tokens_per_s: (B * T) / s, leaked_tensors: leaked };
+}
+
 /** `device`: cuda when the runtime's numbers come from a GPU backend (used only if PyTorch sees one). */
-export function torchReference(name: string, p: Preset, n: number, device: 'cpu' | 'cuda' = 'cpu'): Record<string, unknown> | { unavailable: string } {
+export function torchReference(name: string, p: Preset | typeof MLP_PRESET, n: number, device: 'cpu' | 'cuda' = 'cpu'): Record<string, unknown> | { unavailable: string } {
   const script = path.join(PACKAGE_ROOT, 'src', 'bench', 'torch_reference.py');
   for (const py of ['python3', '/usr/bin/python3']) {
     const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
@@ -128,13 +178,19 @@ export function torchReference(name: string, p: Preset, n: number, device: 'cpu'
 async function matmulRate(n: number, reps: number): Promise<number> {
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
-  const s = await timed(() => {
-    const c = tf.matMul(a, b);
-    c.dataSync();
-    c.dispose();
+  // A chain of products read back once, so that a GPU's read-back latency is not what is timed.
+  const chain = tf.getBackend() === 'webgpu' ? 10 : 1;
+  const s = await timed(async () => {
+    let c: tf.Tensor | undefined;
+    for (let i = 0; i < chain; i++) {
+      c?.dispose();
+      c = tf.matMul(a, b);
+    }
+    await c!.data();
+    c!.dispose();
   }, reps);
   tf.dispose([a, b]);
-  return (2 * n * n * n) / s / 1e9;
+  return (2 * n * n * n * chain) / s / 1e9;
 }
 
 export interface BenchOptions {
@@ -156,17 +212,21 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const results: Record<string, unknown>[] = [];
   const skipped: string[] = [];
   for (const backend of o.backends) {
+    let device: string;
     try {
-      await selectBackend(backend as 'wasm' | 'cpu' | 'webgpu');
+      device = (await selectBackend(backend as 'wasm' | 'cpu' | 'webgpu')).device;
     } catch (e) {
       skipped.push(`${backend}: ${(e as Error).message}`);
       continue;
     }
     // The cpu backend is an order of magnitude slower: one timed repetition is enough to see it.
-    for (const name of backend === 'cpu' && o.cpuPresets ? o.cpuPresets : o.presets) results.push(await measure(backend, name, PRESETS[name]!, backend === 'cpu' ? 1 : o.reps));
+    for (const name of backend === 'cpu' && o.cpuPresets ? o.cpuPresets : o.presets) {
+      const reps = backend === 'cpu' ? 1 : o.reps;
+      results.push({ ...(name === 'mlp' ? await measureMlp(backend, reps) : await measure(backend, name, PRESETS[name]!, reps)), device });
+    }
   }
   const gpu = results.some((r) => r['backend'] === 'webgpu' || r['backend'] === 'tensorflow');
-  const torch = o.presets.map((name) => torchReference(name, PRESETS[name]!, o.reps, gpu ? 'cuda' : 'cpu'));
+  const torch = o.presets.map((name) => torchReference(name, name === 'mlp' ? MLP_PRESET : PRESETS[name]!, o.reps, gpu ? 'cuda' : 'cpu'));
   const meta = { date: new Date().toISOString().slice(0, 10), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, tfjs: tf.version.tfjs };
   return { meta, results, torch, skipped };
 }
@@ -182,16 +242,16 @@ export function renderBench(r: BenchReport): string {
       `${(Number(x['params']) / 1e6).toFixed(2)}M`,
       `${(x['train_step_s'] * 1000).toFixed(0)} ms`,
       Math.round(x['train_tokens_per_s']).toString(),
-      `${(x['grpo_update_s'] * 1000).toFixed(0)} ms`,
-      Math.round(x['sample_tokens_per_s']).toString(),
-      `${Number(x['matmul_gflops']).toFixed(1)} GFLOP/s`,
-      t ? `${(x['train_step_s'] / t['train_step_s']!).toFixed(2)}x time` : '-',
-      t ? `${(x['sample_tokens_per_s'] / t['sample_tokens_per_s']!).toFixed(2)}x speed` : '-',
+      x['grpo_update_s'] === undefined ? '-' : `${(x['grpo_update_s'] * 1000).toFixed(0)} ms`,
+      x['sample_tokens_per_s'] === undefined ? '-' : Math.round(x['sample_tokens_per_s']).toString(),
+      x['matmul_gflops'] === undefined ? '-' : `${Number(x['matmul_gflops']).toFixed(1)} GFLOP/s`,
+      t && 'train_step_s' in t ? `${(x['train_step_s'] / t['train_step_s']!).toFixed(2)}x time` : '-',
+      t && t['sample_tokens_per_s'] !== undefined && x['sample_tokens_per_s'] !== undefined ? `${(x['sample_tokens_per_s'] / t['sample_tokens_per_s']).toFixed(2)}x speed` : '-',
     ]);
   }
   for (const t of r.torch as Record<string, number & string>[]) {
     if ('unavailable' in t) rows.push(['pytorch', '-', '-', String(t['unavailable']), '', '', '', '', '', '']);
-    else rows.push([`pytorch ${t['torch']}`, String(t['preset']), '-', `${(t['train_step_s'] * 1000).toFixed(0)} ms`, Math.round(t['train_tokens_per_s']).toString(), '-', Math.round(t['sample_tokens_per_s']).toString(), '-', '1.00x', '1.00x']);
+    else rows.push([`pytorch ${t['torch']} ${t['device']}`, String(t['preset']), '-', `${(t['train_step_s'] * 1000).toFixed(0)} ms`, Math.round(t['train_tokens_per_s']).toString(), '-', t['sample_tokens_per_s'] === undefined ? '-' : Math.round(t['sample_tokens_per_s']).toString(), '-', '1.00x', t['sample_tokens_per_s'] === undefined ? '-' : '1.00x']);
   }
   const w = rows[0]!.map((_, i) => rows.reduce((m, row) => Math.max(m, (row[i] ?? '').length), 0));
   for (const row of rows) out.push(row.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd());

@@ -144,7 +144,7 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .command('bench')
     .description('measure training and sampling speed on each available backend, next to PyTorch when installed')
     .addOption(new Option('--backend <name>', 'only this backend').choices(['wasm', 'webgpu', 'cpu', 'tensorflow']))
-    .addOption(new Option('--preset <name>', 'model size').choices(['tiny', 'small', 'medium']))
+    .option('--preset <names>', 'model sizes, comma-separated: tiny, small, medium, mlp (the MLP language model of the GPU notes)')
     .option('--reps <n>', 'timed repetitions (median reported)', positiveInt)
     .option('--json', 'print the measurements as JSON')
     .action(async (o: { backend?: string; preset?: string; reps?: number; json?: boolean }) => done(await benchCommand(o)));

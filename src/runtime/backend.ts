@@ -2,7 +2,7 @@
 // @tensorflow/tfjs-node-gpu or -node, when installed) → webgpu (Dawn through the `webgpu` package, when
 // it finds an adapter) → wasm → cpu. Every backend that is skipped leaves a one-line note saying why.
 // An explicitly requested backend that cannot start is a RunError with the reason and a hint.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -71,7 +71,7 @@ interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string };
 }
 interface GpuLike {
-  requestAdapter(opts?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
+  requestAdapter(opts?: { powerPreference?: string; featureLevel?: string }): Promise<GpuAdapterLike | null>;
 }
 interface WebgpuModule {
   create(options: string[]): GpuLike;
@@ -99,7 +99,12 @@ async function tryWebgpu(): Promise<Attempt> {
   };
   // Dawn reaches the GPU through the Vulkan loader; without one it only prints a warning with a
   // native stack trace to stderr. Look for the loader first and say plainly that it is missing.
-  if (process.platform === 'linux' && !hasVulkanLoader()) return fail('no Vulkan loader (libvulkan.so.1) on this machine, so no GPU adapter can be found');
+  const dawn = dawnOptions();
+  // Mesa's software Vulkan (lavapipe) lacks a feature Dawn requires: Dawn would only print a native
+  // warning with a stack trace for it. Hide it from the Vulkan loader (1.3.234+), unless the user chose.
+  process.env['VK_LOADER_DRIVERS_DISABLE'] ??= '*lvp_icd*';
+  if (!dawn.gles && process.platform === 'linux' && !hasVulkanLoader()) return fail('no Vulkan loader (libvulkan.so.1) on this machine, so no GPU adapter can be found');
+  if (!dawn.gles && process.platform === 'linux' && !hasGpuDeviceNode()) return fail('no GPU device on this machine (no /dev/nvidiaN, /dev/dri/renderD* or /dev/dxg)');
   let mod: WebgpuModule;
   try {
     const spec: string = 'webgpu';
@@ -110,7 +115,8 @@ async function tryWebgpu(): Promise<Attempt> {
   let gpu: GpuLike;
   let adapter: GpuAdapterLike | null;
   try {
-    gpu = mod.create([]);
+    gpu = mod.create(dawn.flags);
+    if (dawn.gles) gpu = compatibilityOnly(gpu);
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
     return fail(`Dawn failed to start: ${firstLine(e)}`);
@@ -128,19 +134,98 @@ async function tryWebgpu(): Promise<Attempt> {
   webgpuState = { installedNavigator, definedGpu };
   try {
     const spec: string = '@tensorflow/tfjs-backend-webgpu';
-    await import(spec);
+    const pkg = (await import(spec)) as { WebGPUBackend: new (device: unknown, info?: unknown) => tf.KernelBackend };
+    registerTrainingKernels(); // the package's kernels now exist: ours replace some (BatchMatMul)
+    // Our factory replaces the package's: it asks the device for every limit the adapter has.
+    // The package's asks for a few and leaves the rest at WebGPU's defaults, among them 8 storage
+    // buffers per kernel (tf.addN of 8 tensors fails) and, on some adapters, 128 MiB per buffer.
+    if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+    tf.registerBackend('webgpu', () => createWebgpuBackend(gpu, pkg.WebGPUBackend), 3);
   } catch (e) {
     await releaseWebgpu();
     return fail(isNotInstalled(e, '@tensorflow/tfjs-backend-webgpu') ? 'the optional package @tensorflow/tfjs-backend-webgpu is not installed' : `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(e)}`);
   }
   try {
-    if (await tf.setBackend('webgpu')) return { ok: true, device: describeAdapter(adapter) };
+    if (await tf.setBackend('webgpu')) {
+      watchDeviceErrors();
+      return { ok: true, device: describeAdapter(adapter) };
+    }
   } catch (e) {
     await releaseWebgpu();
     return fail(`the tfjs webgpu backend failed to initialize: ${firstLine(e)}`);
   }
   await releaseWebgpu();
   return fail('the tfjs webgpu backend failed to initialize (see the message above)');
+}
+
+interface GpuAdapterFull extends GpuAdapterLike {
+  features: Set<string>;
+  limits: Record<string, number>;
+  requestDevice(d: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<unknown>;
+}
+
+/** What tfjs-backend-webgpu's own factory does, with every adapter limit requested. */
+async function createWebgpuBackend(gpu: GpuLike, Backend: new (device: unknown, info?: unknown) => tf.KernelBackend): Promise<tf.KernelBackend> {
+  const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) as GpuAdapterFull | null;
+  if (!adapter) throw new Error('no GPU adapter');
+  const requiredFeatures = ['timestamp-query'].filter((f) => adapter.features.has(f));
+  const requiredLimits: Record<string, number> = {};
+  // GPUSupportedLimits exposes its values as getters on the prototype, so walk the prototype.
+  for (const key of Object.keys(Object.getOwnPropertyDescriptors(Object.getPrototypeOf(adapter.limits) as object))) {
+    const v = (adapter.limits as Record<string, unknown>)[key];
+    if (typeof v === 'number') requiredLimits[key] = v;
+  }
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  return new Backend(device, adapter.info);
+}
+
+/**
+ * How Dawn is started. SIRIC_WEBGPU_ADAPTER=gles uses Dawn's OpenGL ES backend in WebGPU's
+ * compatibility mode: with Mesa's software GL (llvmpipe) it gives a machine without a GPU a real,
+ * slow WebGPU device, so that the webgpu code paths (and our WGSL kernels) are tested everywhere.
+ * SIRIC_DAWN_FLAGS adds Dawn flags (space-separated, e.g. enable-dawn-features=disable_robustness).
+ */
+function dawnOptions(): { flags: string[]; gles: boolean } {
+  const gles = process.env['SIRIC_WEBGPU_ADAPTER'] === 'gles';
+  // Mesa's EGL needs no display server on its surfaceless platform.
+  if (gles) process.env['EGL_PLATFORM'] ??= 'surfaceless';
+  const extra = (process.env['SIRIC_DAWN_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+  return { flags: [...(gles ? ['backend=opengles'] : []), ...extra], gles };
+}
+
+/** A navigator.gpu whose adapters are compatibility-mode ones (what Dawn's GL backend offers). */
+function compatibilityOnly(gpu: GpuLike): GpuLike {
+  return new Proxy(gpu, {
+    get(target, prop) {
+      if (prop === 'requestAdapter') return (o: Record<string, unknown> = {}) => target.requestAdapter({ ...o, featureLevel: 'compatibility' });
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/**
+ * A kernel the GPU rejects (a validation error: too many buffers, a limit exceeded) makes WebGPU
+ * drop the whole command buffer it was in, silently: later reads return stale memory. Such errors
+ * are collected here and turned into a RunError by assertDeviceHealthy, which callers run after each
+ * step, so that a wrong number is never reported as a result.
+ */
+const deviceErrors: string[] = [];
+
+function watchDeviceErrors(): void {
+  const device = (tf.backend() as { device?: { onuncapturederror: unknown } }).device;
+  if (!device) return;
+  device.onuncapturederror = (e: { error?: { message?: string } }) => {
+    if (deviceErrors.length < 5) deviceErrors.push(String(e.error?.message ?? e).split('\n')[0]!.slice(0, 300));
+  };
+}
+
+/** Throws a RunError naming the first GPU error since the last call, if there was one. */
+export function assertDeviceHealthy(): void {
+  if (deviceErrors.length === 0) return;
+  const first = deviceErrors[0]!;
+  deviceErrors.length = 0;
+  throw new RunError(`the GPU rejected a kernel, so this step's numbers are wrong: ${first}`, 'this is a bug in siric or in TensorFlow.js\'s webgpu backend; report it with the command you ran, and use backend = "wasm" meanwhile');
 }
 
 async function releaseWebgpu(): Promise<void> {
@@ -248,6 +333,20 @@ export async function selectBackend(requested: BackendRequest): Promise<Selected
  */
 export async function releaseBackend(): Promise<void> {
   await releaseWebgpu();
+}
+
+/** Whether the kernel exposes a GPU: NVIDIA's device node, a DRM render node, or WSL's GPU. */
+function hasGpuDeviceNode(): boolean {
+  // A Vulkan driver named explicitly: trust it.
+  if (process.env['VK_DRIVER_FILES'] || process.env['VK_ICD_FILENAMES']) return true;
+  const list = (dir: string): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  return list('/dev').some((f) => /^nvidia\d+$/.test(f) || f === 'dxg') || list('/dev/dri').some((f) => f.startsWith('renderD'));
 }
 
 /** Whether libvulkan.so.1 is in a standard library folder or on LD_LIBRARY_PATH. */

@@ -34,19 +34,21 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   fs.renameSync(tmp, file);
 }
 
-export function saveCheckpoint(dir: string, name: string, m: { model: Transformer; tokenizer: Tokenizer; optimizer?: AdamW; state: ResumeState }): string {
+export async function saveCheckpoint(dir: string, name: string, m: { model: Transformer; tokenizer: Tokenizer; optimizer?: AdamW; state: ResumeState }): Promise<string> {
   const root = path.join(dir, 'checkpoints');
   fs.mkdirSync(root, { recursive: true });
   const final = path.join(root, name);
+  // Read everything back from the backend first: nothing on disk changes while we wait.
+  const weights = await m.model.exportWeights();
+  const o = m.optimizer ? await m.optimizer.exportState() : undefined;
   const tmp = path.join(root, `.tmp-${name}-${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
-  writeSafetensors(path.join(tmp, 'model.safetensors'), m.model.exportWeights(), { metadata: { format: 'pt' } });
+  writeSafetensors(path.join(tmp, 'model.safetensors'), weights, { metadata: { format: 'pt' } });
   writeHfConfig(tmp, m.model.config);
   // tokenizer.json, and for a Hugging Face tokenizer its tokenizer_config.json, as they were read.
   for (const [file, text] of Object.entries(m.tokenizer.files())) fs.writeFileSync(path.join(tmp, file), text);
-  if (m.optimizer) {
-    const o = m.optimizer.exportState();
+  if (o) {
     const tensors: Record<string, HostTensor> = {};
     for (const [k, v] of Object.entries(o.m)) tensors[`m.${k}`] = { shape: [v.length], data: v };
     for (const [k, v] of Object.entries(o.v)) tensors[`v.${k}`] = { shape: [v.length], data: v };

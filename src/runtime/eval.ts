@@ -3,6 +3,7 @@
 import type { IREval, IRReward } from '../ir/graph.js';
 import type { Transformer } from './model/transformer.js';
 import { rewardInputs, rollout } from './rl/grpo.js';
+import { assertDeviceHealthy } from './backend.js';
 import { Rng } from './rng.js';
 import type { EvalMetrics, Example, RewardSet, Tokenizer } from './types.js';
 
@@ -21,7 +22,7 @@ export async function runEval(node: IREval, examples: Example[], m: { model: Tra
   let count = 0;
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
-    const rs = rollout(m.model, m.tokenizer, chunk, n, node.max_tokens, { temperature: greedy ? 1 : node.temperature, top_p: greedy ? 1 : node.top_p, top_k: 0 }, rng, greedy);
+    const rs = await rollout(m.model, m.tokenizer, chunk, n, node.max_tokens, { temperature: greedy ? 1 : node.temperature, top_p: greedy ? 1 : node.top_p, top_k: 0 }, rng, greedy);
     const scores = await m.rewards.score(rewardInputs(rs, node.max_tokens));
     rs.forEach((r, j) => {
       correct += scores.correct[j] ? 1 : 0;
@@ -30,6 +31,7 @@ export async function runEval(node: IREval, examples: Example[], m: { model: Tra
       count++;
     });
   }
+  assertDeviceHealthy();
   const d = Math.max(1, count);
   return { type: 'eval', eval: node.name, stage: at.stage, step: at.step, reason: at.reason, accuracy: correct / d, response_len_mean: tokens / d, truncated_frac: truncated / d, n: rows.length, samples: n };
 }

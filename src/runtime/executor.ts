@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import type { IR, IRDataset, IREval, IRModel, IRReward, IRTrain } from '../ir/graph.js';
 import { VERSION } from '../version.js';
-import { selectBackend } from './backend.js';
+import { assertDeviceHealthy, selectBackend } from './backend.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
 import { ExampleStream, loadDataset } from './data/dataset.js';
 import { DEFAULT_CHECKER, runEval } from './eval.js';
@@ -164,7 +164,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       stream.restore(resume!.state.data);
       if (resume!.optimizer) optimizer.importState(resume!.optimizer);
     }
-    const reference = st.algorithm === 'grpo' && st.loss.kl_coef > 0 ? new Transformer(model.config, model.exportWeights()) : undefined;
+    const reference = st.algorithm === 'grpo' && st.loss.kl_coef > 0 ? new Transformer(model.config, await model.exportWeights()) : undefined;
     o.sink({ type: 'stage_start', stage: st.name, algorithm: st.algorithm, steps: st.steps, start_step: st.start_step });
     let lastPhase = -1;
     for (let k = resuming ? resume!.state.step : 0; k < st.steps; k++) {
@@ -215,10 +215,11 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
           o.sink(s);
         }
       } else {
-        const r = sftStep({ model, tokenizer, stage: st, stream, optimizer }, lr);
+        const r = await sftStep({ model, tokenizer, stage: st, stream, optimizer }, lr);
         const time = (performance.now() - t0) / 1000;
         row = { ...base, reward_mean: null, reward_std: null, accuracy: null, response_len_mean: r.responseLenMean, response_len_max: r.responseLenMax, truncated_frac: r.truncatedFrac, loss: r.loss, clip_frac: null, entropy: null, kl: null, grad_norm: r.gradNorm, tokens_per_s: r.tokens / time, time_s: time, groups_kept: null, reward_errors: 0 };
       }
+      assertDeviceHealthy();
       const leaked = tf.memory().numTensors - tensorsBefore;
       if (leaked > 0) o.sink({ type: 'warning', message: `step ${g + 1} left ${leaked} tensors allocated (a leak in siric)` });
       appendRow(metricsFile, row);
@@ -230,13 +231,13 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       const state = (): ResumeState => ({ stage: st.id, step: k + 1, global_step: g + 1, stage_done: k + 1 === st.steps, data: stream.state(), rng: { seed, step: k + 1 }, optimizer_step: optimizer.stepCount, metrics_rows: metricsRows, samples_rows: samplesRows, evals_done: [...evalsDone].sort() });
       const due = st.checkpoints.filter((c) => c.step === k + 1);
       for (const c of due) {
-        const dir = saveCheckpoint(runDir, c.name, { model, tokenizer, optimizer, state: state() });
+        const dir = await saveCheckpoint(runDir, c.name, { model, tokenizer, optimizer, state: state() });
         o.sink({ type: 'checkpoint', name: c.name, path: dir, step: k + 1, global_step: g + 1, siri: c.siri });
       }
       o.afterStep?.({ model, tokenizer, globalStep: g + 1 });
       if (stop) {
         if (due.length === 0) {
-          const dir = saveCheckpoint(runDir, 'interrupted', { model, tokenizer, optimizer, state: state() });
+          const dir = await saveCheckpoint(runDir, 'interrupted', { model, tokenizer, optimizer, state: state() });
           o.sink({ type: 'checkpoint', name: 'interrupted', path: dir, step: k + 1, global_step: g + 1, siri: null });
         }
         status = 'stopped';

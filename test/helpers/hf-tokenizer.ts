@@ -108,7 +108,7 @@ export function writeTinyTokenizer(dir: string, config: Record<string, unknown> 
  * random weights from `seed`, and the tiny tokenizer. Like Qwen2's real checkpoints, the model
  * has a few more embedding rows (272) than the tokenizer has tokens (269).
  */
-export function writeTinyQwen2Folder(dir: string, seed = 7): ModelConfig {
+export async function writeTinyQwen2Folder(dir: string, seed = 7): Promise<ModelConfig> {
   const cfg = tinyConfig({
     architectures: ['Qwen2ForCausalLM'],
     model_type: 'qwen2',
@@ -122,7 +122,7 @@ export function writeTinyQwen2Folder(dir: string, seed = 7): ModelConfig {
   });
   const model = new Transformer(cfg, undefined, seed);
   fs.mkdirSync(dir, { recursive: true });
-  writeSafetensors(path.join(dir, 'model.safetensors'), model.exportWeights(), { metadata: { format: 'pt' } });
+  writeSafetensors(path.join(dir, 'model.safetensors'), await model.exportWeights(), { metadata: { format: 'pt' } });
   model.dispose();
   writeHfConfig(dir, cfg);
   writeTinyTokenizer(dir);

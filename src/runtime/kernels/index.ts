@@ -7,6 +7,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { unsortedSegmentSumCpu, unsortedSegmentSumWasm } from './unsorted-segment-sum.js';
+import { registerWebgpuKernels } from './webgpu-matmul.js';
 
 export { segmentSumInto, unsortedSegmentSumCpu, unsortedSegmentSumWasm } from './unsorted-segment-sum.js';
 
@@ -39,5 +40,7 @@ export function registerTrainingKernels(): string[] {
     tf.registerKernel({ kernelName: r.kernelName, backendName: r.backendName, kernelFunc: r.kernelFunc });
     done.push(`${r.kernelName}@${r.backendName}`);
   }
+  // BatchMatMul@webgpu replaces a builtin that exists only once the webgpu package is imported: a no-op before that, so call again after it.
+  done.push(...registerWebgpuKernels());
   return done;
 }

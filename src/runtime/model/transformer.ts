@@ -22,6 +22,8 @@ export interface ForwardInput {
   /** Additive attention mask [B, 1, T, S] or, when every row has the same, [1, 1, T, S] (0 where allowed, a large negative where not), S = cached + T. */
   mask: tf.Tensor4D;
   cache?: KvCache;
+  /** Only the last position's logits ([B, 1, V]): a prefill needs no more, and [B, T, V] can be gigabytes. */
+  lastOnly?: boolean;
 }
 
 export class Transformer {
@@ -104,9 +106,11 @@ export class Transformer {
       const up = this.linear(h2, `${pre}.mlp.up_proj`);
       x = tf.add(x, this.linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), `${pre}.mlp.down_proj`));
     }
+    const Tout = input.lastOnly ? 1 : T;
+    if (input.lastOnly && T > 1) x = tf.slice(x, [0, T - 1, 0], [B, 1, D]);
     x = rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps);
     const head = c.tie_word_embeddings ? this.p('model.embed_tokens.weight') : this.p('lm_head.weight');
-    const logits = matMulT(x.reshape([B * T, D]), head).reshape([B, T, c.vocab_size]) as tf.Tensor3D;
+    const logits = matMulT(x.reshape([B * Tout, D]), head).reshape([B, Tout, c.vocab_size]) as tf.Tensor3D;
     return { logits, cache };
   }
 
@@ -126,9 +130,9 @@ export class Transformer {
   }
 
   /** Weights as host arrays under their Hugging Face names. */
-  exportWeights(): Record<string, HostTensor> {
+  async exportWeights(): Promise<Record<string, HostTensor>> {
     const out: Record<string, HostTensor> = {};
-    for (const [name, v] of this.params) out[name] = { shape: [...v.shape], data: v.dataSync() as Float32Array };
+    for (const [name, v] of this.params) out[name] = { shape: [...v.shape], data: (await v.data()) as Float32Array };
     return out;
   }
 

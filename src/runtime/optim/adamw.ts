@@ -101,12 +101,12 @@ export class AdamW {
   }
 
   /** Copies of the step count and moments. */
-  exportState(): AdamWState {
+  async exportState(): Promise<AdamWState> {
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
     for (const name of this.params.keys()) {
-      m[name] = new Float32Array(this.m.get(name)!.dataSync());
-      v[name] = new Float32Array(this.v.get(name)!.dataSync());
+      m[name] = new Float32Array(await this.m.get(name)!.data());
+      v[name] = new Float32Array(await this.v.get(name)!.data());
     }
     return { step: this.t, m, v };
   }
@@ -146,9 +146,20 @@ export class AdamW {
  * always new (clones when unscaled) and belong to the caller, as do the inputs. A non-finite norm
  * is returned as is with the gradients unscaled: the caller decides whether to skip the step.
  */
-export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number | null): { grads: Map<string, tf.Tensor>; norm: number } {
+export async function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number | null): Promise<{ grads: Map<string, tf.Tensor>; norm: number }> {
   if (maxNorm !== null && !(maxNorm > 0)) throw new Error(`clipByGlobalNorm: maxNorm must be positive, got ${maxNorm}`);
-  const norm = grads.size === 0 ? 0 : tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+  let norm = 0;
+  if (grads.size > 0) {
+    // Pairwise sums, not addN: webgpu's addN binds one buffer per input, and a device allows only
+    // a few (8 by default), so a model's hundreds of gradients would fail there.
+    const t = tf.tidy(() => {
+      let parts = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+      while (parts.length > 1) parts = parts.map((x, i) => (i % 2 === 0 ? (i + 1 < parts.length ? tf.add(x, parts[i + 1]!) : x) : null)).filter((x): x is tf.Tensor => x !== null);
+      return tf.sqrt(parts[0]!);
+    });
+    norm = (await t.data())[0]!;
+    t.dispose();
+  }
   const coef = maxNorm === null ? 1 : Math.min(1, maxNorm / (norm + 1e-6));
   const out = new Map<string, tf.Tensor>();
   for (const [name, g] of grads) out.set(name, coef < 1 ? tf.mul(g, coef) : tf.clone(g));

@@ -51,7 +51,7 @@ export interface GrpoStepResult {
 export { encodePrompt };
 
 /** Sample G responses for each example and decode them. */
-export function rollout(model: Transformer, tok: Tokenizer, examples: Example[], G: number, budget: number, s: { temperature: number; top_p: number; top_k: number }, rng: Rng, greedy = false): Rollout[] {
+export async function rollout(model: Transformer, tok: Tokenizer, examples: Example[], G: number, budget: number, s: { temperature: number; top_p: number; top_k: number }, rng: Rng, greedy = false): Promise<Rollout[]> {
   const prompts: number[][] = [];
   const owners: Example[] = [];
   for (const ex of examples) {
@@ -61,7 +61,7 @@ export function rollout(model: Transformer, tok: Tokenizer, examples: Example[],
       owners.push(ex);
     }
   }
-  const out: Samples = sample(model, prompts, { maxNew: budget, eos: tok.eos, pad: tok.pad, greedy, temperature: s.temperature, topP: s.top_p, topK: s.top_k, rng });
+  const out: Samples = await sample(model, prompts, { maxNew: budget, eos: tok.eos, pad: tok.pad, greedy, temperature: s.temperature, topP: s.top_p, topK: s.top_k, rng });
   return prompts.map((p, i) => ({ example: owners[i]!, prompt: p, response: out.tokens[i]!, logps: out.logps[i]!, truncated: out.truncated[i]!, text: tok.decode(out.tokens[i]!) }));
 }
 
@@ -78,13 +78,13 @@ export async function grpoStep(ctx: GrpoContext, budget: number, lr: number, rng
   const G = st.group;
   // 1. Sample and score; with dynamic sampling, drop groups whose rewards are all equal (their
   //    advantages are zero) and sample more prompts, for a bounded number of extra rounds.
-  let rollouts = rollout(ctx.model, ctx.tokenizer, ctx.stream.next(st.batch), G, budget, st.sampling, rng);
+  let rollouts = await rollout(ctx.model, ctx.tokenizer, ctx.stream.next(st.batch), G, budget, st.sampling, rng);
   let scores = await ctx.rewards.score(rewardInputs(rollouts, budget));
   const firstRollouts = rollouts;
   const firstScores = scores;
   let keep = groupsToKeep(scores.total, G, st.dynamic_sampling.enabled);
   for (let round = 0; st.dynamic_sampling.enabled && round < st.dynamic_sampling.max_rounds && countKept(keep) < st.batch; round++) {
-    const more = rollout(ctx.model, ctx.tokenizer, ctx.stream.next(st.batch - countKept(keep)), G, budget, st.sampling, rng);
+    const more = await rollout(ctx.model, ctx.tokenizer, ctx.stream.next(st.batch - countKept(keep)), G, budget, st.sampling, rng);
     const moreScores = await ctx.rewards.score(rewardInputs(more, budget));
     rollouts = [...rollouts, ...more];
     scores = concatScores(scores, moreScores);
@@ -112,7 +112,7 @@ export async function grpoStep(ctx: GrpoContext, budget: number, lr: number, rng
     const groups = rng.shuffle(Array.from({ length: batch.length / G }, (_, g) => g));
     for (let start = 0; start < groups.length * G; start += mb) {
       const members = groups.slice(start / G, (start + mb) / G).flatMap((g) => Array.from({ length: G }, (_, i) => g * G + i));
-      const m = update(ctx, members.map((i) => batch[i]!), members.map((i) => adv[i]!), lr);
+      const m = await update(ctx, members.map((i) => batch[i]!), members.map((i) => adv[i]!), lr);
       result.loss += m.loss;
       result.clipFrac += m.clipFrac;
       result.entropy += m.entropy;
@@ -172,7 +172,7 @@ export function causalMask(_N: number, L: number): tf.Tensor4D {
   return buildMask([new Uint8Array(L).fill(1)], 0, L);
 }
 
-function update(ctx: GrpoContext, rs: Rollout[], adv: number[], lr: number): { loss: number; clipFrac: number; entropy: number; kl: number; gradNorm: number } {
+async function update(ctx: GrpoContext, rs: Rollout[], adv: number[], lr: number): Promise<{ loss: number; clipFrac: number; entropy: number; kl: number; gradNorm: number }> {
   const st = ctx.stage;
   const pk = packSequences(rs, ctx.tokenizer.pad);
   const { N, L } = pk;
@@ -213,17 +213,16 @@ function update(ctx: GrpoContext, rs: Rollout[], adv: number[], lr: number): { l
   ref?.dispose();
   const named = new Map<string, tf.Tensor>();
   for (const [name, v] of ctx.model.params) named.set(name, grads[v.name]!);
-  const clipped = clipByGlobalNorm(named, st.optimizer.grad_clip);
+  const clipped = await clipByGlobalNorm(named, st.optimizer.grad_clip);
   ctx.optimizer.step(clipped.grads, lr);
   for (const g of Object.values(grads)) g.dispose();
   for (const g of clipped.grads.values()) if (!g.isDisposed) g.dispose();
-  const read = (t: tf.Scalar | undefined): number => {
-    if (!t) return 0;
-    const x = t.dataSync()[0]!;
-    t.dispose();
-    return x;
-  };
-  return { loss: read(value), clipFrac: read(kept['clipFrac']), entropy: read(kept['entropy']), kl: read(kept['kl']), gradNorm: clipped.norm };
+  // The four scalars come back in one read.
+  const scalars = [value, kept['clipFrac'], kept['entropy'], kept['kl']].map((t) => t ?? tf.scalar(0));
+  const packed = tf.stack(scalars);
+  const [loss, clipFrac, entropy, kl] = (await packed.data()) as Float32Array;
+  tf.dispose([packed, ...scalars]);
+  return { loss: loss!, clipFrac: clipFrac!, entropy: entropy!, kl: kl!, gradNorm: clipped.norm };
 }
 
 function referenceLogps(ref: Transformer, pk: ReturnType<typeof packSequences>, T: number): tf.Tensor2D {

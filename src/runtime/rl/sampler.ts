@@ -17,6 +17,14 @@ export interface SampleOptions {
   /** 0: off. */
   topK: number;
   rng: Rng;
+  /**
+   * Where the next token is chosen. `host` reads each step's logits back and picks in JavaScript;
+   * `device` picks on the backend and reads back only the choice (B tokens and log-probs, or the
+   * top candidates for top-k/top-p). The default is `device` on webgpu, where a read-back of
+   * B×vocab floats per token would dominate, and `host` elsewhere. Both consume the same random
+   * numbers in the same order, so they choose the same tokens up to float rounding.
+   */
+  pickOn?: 'host' | 'device';
 }
 
 export interface Samples {
@@ -28,7 +36,7 @@ export interface Samples {
   truncated: boolean[];
 }
 
-export function sample(model: Transformer, prompts: readonly number[][], o: SampleOptions): Samples {
+export async function sample(model: Transformer, prompts: readonly number[][], o: SampleOptions): Promise<Samples> {
   const B = prompts.length;
   const P = Math.max(...prompts.map((p) => p.length));
   const ctx = model.config.max_position_embeddings;
@@ -52,18 +60,30 @@ export function sample(model: Transformer, prompts: readonly number[][], o: Samp
     }
   });
 
+  const onDevice = (o.pickOn ?? (tf.getBackend() === 'webgpu' ? 'device' : 'host')) === 'device';
+  const choose = async (logits: tf.Tensor2D): Promise<Array<Choice | null>> => {
+    try {
+      return onDevice ? await pickOnDevice(logits, done, o) : await pickOnHost(logits, done, o);
+    } finally {
+      logits.dispose();
+    }
+  };
   let cache: KvCache | undefined;
-  let last: Float32Array;
+  let picks: Array<Choice | null>;
   // Prefill.
   {
     const out = tf.tidy(() => {
-      const r = model.forward({ ids: tf.tensor2d(ids, [B, P], 'int32'), positions: tf.tensor2d(pos, [B, P], 'int32'), mask: buildMask(valid, 0, P) });
-      const lastLogits = r.logits.slice([0, P - 1, 0], [B, 1, -1]).reshape([B, -1]);
+      const r = model.forward({ ids: tf.tensor2d(ids, [B, P], 'int32'), positions: tf.tensor2d(pos, [B, P], 'int32'), mask: buildMask(valid, 0, P), lastOnly: true });
+      const lastLogits = r.logits.reshape([B, -1]) as tf.Tensor2D;
       return { lastLogits, k: r.cache.k, v: r.cache.v };
     });
-    last = out.lastLogits.dataSync() as Float32Array;
-    out.lastLogits.dispose();
     cache = { k: out.k, v: out.v };
+    try {
+      picks = await choose(out.lastLogits);
+    } catch (e) {
+      for (const t of [...cache.k, ...cache.v]) t.dispose();
+      throw e;
+    }
   }
 
   const V = model.config.vocab_size;
@@ -75,7 +95,7 @@ export function sample(model: Transformer, prompts: readonly number[][], o: Samp
         next[b] = o.pad;
         continue;
       }
-      const { token, logp } = pick(last.subarray(b * V, (b + 1) * V), o);
+      const { token, logp } = picks[b]!;
       tokens[b]!.push(token);
       logps[b]!.push(logp);
       next[b] = token;
@@ -92,19 +112,130 @@ export function sample(model: Transformer, prompts: readonly number[][], o: Samp
         mask: buildMask(valid, P + step, 1),
         cache: prev,
       });
-      return { lastLogits: r.logits.reshape([B, V]), k: r.cache.k, v: r.cache.v };
+      return { lastLogits: r.logits.reshape([B, V]) as tf.Tensor2D, k: r.cache.k, v: r.cache.v };
     });
     for (const t of [...prev.k, ...prev.v]) t.dispose();
     cache = { k: out.k, v: out.v };
-    last = out.lastLogits.dataSync() as Float32Array;
-    out.lastLogits.dispose();
+    try {
+      picks = await choose(out.lastLogits);
+    } catch (e) {
+      for (const t of [...cache.k, ...cache.v]) t.dispose();
+      throw e;
+    }
   }
   for (const t of [...cache!.k, ...cache!.v]) t.dispose();
   return { tokens, logps, truncated: tokens.map((t) => t.length >= maxNew && t[t.length - 1] !== o.eos) };
 }
 
+type Choice = { token: number; logp: number };
+type PickOptions = Pick<SampleOptions, 'greedy' | 'temperature' | 'topP' | 'topK' | 'rng'>;
+
+/** Reads the logits back and picks each live row's token in JavaScript. */
+async function pickOnHost(logits: tf.Tensor2D, done: readonly boolean[], o: PickOptions): Promise<Array<Choice | null>> {
+  const V = logits.shape[1];
+  const all = (await logits.data()) as Float32Array;
+  return done.map((d, b) => (d ? null : pick(all.subarray(b * V, (b + 1) * V), o)));
+}
+
+/** Top candidates read back for top-k / top-p on the device; enough for nucleus sets in practice. */
+const DEVICE_CANDIDATES = 256;
+
+/**
+ * Picks on the backend. Greedy: argmax. Plain sampling: inverse CDF over the vocabulary in id order
+ * with one uniform per live row (the same draw `pick` makes). Top-k / top-p: the backend's top
+ * candidates and log Z come back and `pickAmong` finishes in JavaScript; a row whose nucleus is
+ * not inside them (top-p over a very flat distribution) falls back to reading that row whole.
+ */
+async function pickOnDevice(logits: tf.Tensor2D, done: readonly boolean[], o: PickOptions): Promise<Array<Choice | null>> {
+  const [B, V] = logits.shape;
+  const T = o.greedy ? 1 : o.temperature;
+  if (o.greedy || (o.topK <= 0 && o.topP >= 1)) {
+    // One uniform per live row, drawn in row order as the host path draws them.
+    const u = new Float32Array(B);
+    if (!o.greedy) for (let b = 0; b < B; b++) if (!done[b]) u[b] = o.rng.float();
+    const packed = tf.tidy(() => {
+      const scaled = T === 1 ? logits : tf.div(logits, T);
+      const logZ = tf.logSumExp(scaled, 1);
+      let token: tf.Tensor1D;
+      if (o.greedy) token = tf.argMax(scaled, 1) as tf.Tensor1D;
+      else {
+        const cdf = tf.cumsum(tf.exp(tf.sub(scaled, tf.expandDims(logZ, 1))), 1);
+        const total = tf.slice(cdf, [0, V - 1], [B, 1]);
+        const below = tf.cast(tf.less(cdf, tf.mul(tf.tensor2d(u, [B, 1]), total)), 'int32');
+        token = tf.minimum(tf.sum(below, 1), tf.scalar(V - 1, 'int32')) as tf.Tensor1D;
+      }
+      // The chosen entry by a mask product: gather's batch form and oneHot's options differ by backend.
+      const chosen = tf.sum(tf.mul(scaled, tf.cast(tf.equal(tf.range(0, V, 1, 'int32'), tf.expandDims(token, 1)), 'float32')), 1);
+      // Ids travel as floats (exact below 2^24) so that one read-back carries both.
+      return tf.stack([tf.cast(token, 'float32'), tf.sub(chosen, logZ)], 1);
+    });
+    const vals = (await packed.data()) as Float32Array;
+    packed.dispose();
+    return done.map((d, b) => (d ? null : { token: vals[2 * b]!, logp: vals[2 * b + 1]! }));
+  }
+  const k = Math.min(V, o.topK > 0 ? o.topK : DEVICE_CANDIDATES);
+  const [values, indices, logZ] = tf.tidy(() => {
+    const scaled = T === 1 ? logits : tf.div(logits, T);
+    const top = tf.topk(scaled, k, true);
+    return [top.values, top.indices, tf.logSumExp(scaled, 1)];
+  });
+  const [vals, ids, lz] = (await Promise.all([values.data(), indices.data(), logZ.data()])) as [Float32Array, Int32Array, Float32Array];
+  tf.dispose([values, indices, logZ]);
+  const out: Array<Choice | null> = [];
+  let whole: Float32Array | undefined;
+  for (let b = 0; b < B; b++) {
+    if (done[b]) {
+      out.push(null);
+      continue;
+    }
+    const got = pickAmong(vals.subarray(b * k, (b + 1) * k), ids.subarray(b * k, (b + 1) * k), lz[b]!, k < V && o.topK <= 0, o);
+    if (got) out.push(got);
+    else {
+      whole ??= (await logits.data()) as Float32Array;
+      out.push(pick(whole.subarray(b * V, (b + 1) * V), o));
+    }
+  }
+  return out;
+}
+
+/**
+ * `pick`'s top-k / top-p step on candidates already sorted by probability (ids ascending among
+ * ties), given log Z of the whole row. Returns null when `partial` (the candidates are a truncation
+ * of the vocabulary, not the top-k asked for) and their mass does not reach top-p: then the nucleus
+ * may hold tokens that were not read back.
+ */
+function pickAmong(scaled: Float32Array, ids: Int32Array, logZ: number, partial: boolean, o: PickOptions): Choice | null {
+  const n = scaled.length;
+  const max = scaled[0]!;
+  const z = Math.exp(logZ - max); // Σ exp(x - max) over the whole row
+  const p = Array.from(scaled, (x) => Math.exp(x - max));
+  let keep = n;
+  if (o.topP < 1) {
+    let mass = 0;
+    keep = 0;
+    while (keep < n) {
+      mass += p[keep]! / z;
+      keep++;
+      if (mass >= o.topP) break;
+    }
+    if (mass < o.topP && partial) return null;
+  }
+  let total = 0;
+  for (let i = 0; i < keep; i++) total += p[i]!;
+  let u = o.rng.float() * total;
+  let j = keep - 1;
+  for (let i = 0; i < keep; i++) {
+    u -= p[i]!;
+    if (u < 0) {
+      j = i;
+      break;
+    }
+  }
+  return { token: ids[j]!, logp: scaled[j]! - logZ };
+}
+
 /** Choose the next token from one row of logits; its log-probability is under softmax(logits / T). */
-export function pick(logits: Float32Array, o: Pick<SampleOptions, 'greedy' | 'temperature' | 'topP' | 'topK' | 'rng'>): { token: number; logp: number } {
+export function pick(logits: Float32Array, o: PickOptions): Choice {
   const V = logits.length;
   const T = o.greedy ? 1 : o.temperature;
   let max = -Infinity;

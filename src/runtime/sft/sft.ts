@@ -28,7 +28,7 @@ export interface SftStepResult {
   truncatedFrac: number;
 }
 
-export function sftStep(ctx: SftContext, lr: number): SftStepResult {
+export async function sftStep(ctx: SftContext, lr: number): Promise<SftStepResult> {
   const { stage: st, tokenizer: tok } = ctx;
   const examples = ctx.stream.next(st.batch);
   const maxLen = st.budget.max;
@@ -54,11 +54,11 @@ export function sftStep(ctx: SftContext, lr: number): SftStepResult {
   }, params);
   const named = new Map<string, tf.Tensor>();
   for (const [name, v] of ctx.model.params) named.set(name, grads[v.name]!);
-  const clipped = clipByGlobalNorm(named, st.optimizer.grad_clip);
+  const clipped = await clipByGlobalNorm(named, st.optimizer.grad_clip);
   ctx.optimizer.step(clipped.grads, lr);
   for (const g of Object.values(grads)) g.dispose();
   for (const g of clipped.grads.values()) g.dispose();
-  const loss = value.dataSync()[0]!;
+  const loss = (await value.data())[0]!;
   value.dispose();
   const lens = rows.map((r) => r.response.length);
   return {

@@ -17,11 +17,11 @@ beforeAll(async () => {
 const logits = (m: Transformer): number[] =>
   tf.tidy(() => Array.from(m.forward({ ids: tf.tensor2d([[1, 4, 5, 6]], [1, 4], 'int32'), positions: tf.tensor2d([[0, 1, 2, 3]], [1, 4], 'int32'), mask: buildMask([new Uint8Array(4).fill(1)], 0, 4) }).logits.dataSync()));
 
-it('loads a Qwen2-layout folder written to disk and reproduces the logits', () => {
+it('loads a Qwen2-layout folder written to disk and reproduces the logits', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siric-hf-'));
   const cfg = tinyConfig({ model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], attention_bias: true, tie_word_embeddings: false });
   const original = new Transformer(cfg, undefined, 4);
-  writeSafetensors(path.join(dir, 'model.safetensors'), original.exportWeights());
+  writeSafetensors(path.join(dir, 'model.safetensors'), await original.exportWeights());
   writeHfConfig(dir, cfg);
   const loaded = new Transformer(readHfConfig(dir), readShardedSafetensors(dir).tensors);
   expect(logits(loaded)).toEqual(logits(original));
@@ -30,10 +30,10 @@ it('loads a Qwen2-layout folder written to disk and reproduces the logits', () =
   fs.rmSync(dir, { recursive: true });
 });
 
-it('names a tensor the folder lacks', () => {
+it('names a tensor the folder lacks', async () => {
   const cfg = tinyConfig();
   const m = new Transformer(cfg, undefined, 1);
-  const weights = m.exportWeights();
+  const weights = await m.exportWeights();
   delete weights['model.layers.1.mlp.up_proj.weight'];
   expect(() => new Transformer(cfg, weights)).toThrow(/model\.layers\.1\.mlp\.up_proj\.weight/);
   m.dispose();

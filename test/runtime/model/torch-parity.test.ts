@@ -36,9 +36,9 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Every tensor random (biases and norm weights too, so their placement matters). */
-function randomWeights(cfg: ModelConfig, seed: number): Record<string, { shape: number[]; data: Float32Array }> {
+async function randomWeights(cfg: ModelConfig, seed: number): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
   const m = new Transformer(cfg, undefined, seed);
-  const w = m.exportWeights();
+  const w = await m.exportWeights();
   m.dispose();
   let s = seed * 2654435761;
   const uniform = (): number => {
@@ -71,10 +71,10 @@ const CASES: { name: string; cfg: ModelConfig; dtype: WriteDtype }[] = [
 
 describe.skipIf(!PY)('transformer vs a PyTorch reference of the Hugging Face forward pass', () => {
   for (const [k, c] of CASES.entries()) {
-    it(c.name, () => {
+    it(c.name, async () => {
       const dir = path.join(tmp, `case-${k}`);
       fs.mkdirSync(dir);
-      writeSafetensors(path.join(dir, 'model.safetensors'), randomWeights(c.cfg, 11 + k), { dtype: c.dtype });
+      writeSafetensors(path.join(dir, 'model.safetensors'), await randomWeights(c.cfg, 11 + k), { dtype: c.dtype });
       writeHfConfig(dir, c.cfg);
       const ids = [
         [1, 5, 9, 3, 7, 2, 11, 4],

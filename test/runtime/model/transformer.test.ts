@@ -45,14 +45,14 @@ describe('transformer', () => {
     [a, b, c].forEach((m) => m.dispose());
   });
 
-  it('KV-cache sampling gives the log-probs of full recomputation, with left-padded prompts', () => {
+  it('KV-cache sampling gives the log-probs of full recomputation, with left-padded prompts', async () => {
     const m = new Transformer(tinyConfig(), undefined, 1);
     const prompts = [
       [1, 5, 6],
       [1, 7, 8, 9, 10],
     ];
     for (const greedy of [true, false]) {
-      const s = sample(m, prompts, { maxNew: 8, eos: 2, pad: 0, greedy, temperature: 0.8, topP: 1, topK: 0, rng: new Rng(3) });
+      const s = await sample(m, prompts, { maxNew: 8, eos: 2, pad: 0, greedy, temperature: 0.8, topP: 1, topK: 0, rng: new Rng(3) });
       prompts.forEach((p, b) => {
         const seq = [...p, ...s.tokens[b]!];
         const full = fullLogps(m, seq, p.length, greedy ? 1 : 0.8);
@@ -63,19 +63,19 @@ describe('transformer', () => {
     m.dispose();
   });
 
-  it('stops at EOS and marks budget hits as truncated', () => {
+  it('stops at EOS and marks budget hits as truncated', async () => {
     const m = new Transformer(tinyConfig(), undefined, 2);
     // Make EOS overwhelmingly likely by biasing the tied embedding of token 2.
-    const s = sample(m, [[1, 3]], { maxNew: 3, eos: 2, pad: 0, greedy: true, temperature: 1, topP: 1, topK: 0, rng: new Rng(1) });
+    const s = await sample(m, [[1, 3]], { maxNew: 3, eos: 2, pad: 0, greedy: true, temperature: 1, topP: 1, topK: 0, rng: new Rng(1) });
     expect(s.tokens[0]!.length).toBeLessThanOrEqual(3);
     expect(s.truncated[0]).toBe(s.tokens[0]!.length === 3 && s.tokens[0]![2] !== 2);
     m.dispose();
   });
 
-  it('leaks no tensors while sampling', () => {
+  it('leaks no tensors while sampling', async () => {
     const m = new Transformer(tinyConfig(), undefined, 3);
     const before = tf.memory().numTensors;
-    sample(m, [[1, 4], [1, 4, 5, 6]], { maxNew: 6, eos: 2, pad: 0, greedy: false, temperature: 1, topP: 0.9, topK: 5, rng: new Rng(9) });
+    await sample(m, [[1, 4], [1, 4, 5, 6]], { maxNew: 6, eos: 2, pad: 0, greedy: false, temperature: 1, topP: 0.9, topK: 5, rng: new Rng(9) });
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });

@@ -82,7 +82,7 @@ function logits(model: Transformer, tok: Tokenizer): number[] {
 
 it('trains a Qwen2-layout folder with its BPE tokenizer and chat template; the checkpoint reopens as the same model and tokenizer', async () => {
   const modelDir = path.join(dir, 'qwen2-tiny');
-  writeTinyQwen2Folder(modelDir);
+  await writeTinyQwen2Folder(modelDir);
   const rows = [
     { problem: 'What is 2+3?', answer: '5' },
     { problem: 'What is 7-4?', answer: '3' },

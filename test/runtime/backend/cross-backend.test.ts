@@ -1,0 +1,169 @@
+// One GRPO update (forward → token log-probs → clipped surrogate → gradients → AdamW) on every
+// backend this machine has, against the cpu backend: the loss, every gradient and the updated
+// weights must agree within float32 tolerance. webgpu runs here on Dawn's OpenGL ES backend over
+// Mesa's software GL (SIRIC_WEBGPU_ADAPTER=gles) when the GL packages are installed; without them
+// its cases are skipped with the reason.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertDeviceHealthy, releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
+import { configFromScratch } from '../../../src/runtime/model/hf-config.js';
+import { buildMask, Transformer } from '../../../src/runtime/model/transformer.js';
+import { AdamW } from '../../../src/runtime/optim/adamw.js';
+import { policyLoss, tokenLogProbs } from '../../../src/runtime/rl/loss.js';
+import { sample } from '../../../src/runtime/rl/sampler.js';
+import { Rng } from '../../../src/runtime/rng.js';
+import { RunError } from '../../../src/runtime/types.js';
+
+process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
+
+const B = 3;
+const T = 12;
+const V = 40;
+
+interface UpdateResult {
+  loss: number;
+  grads: Record<string, Float32Array>;
+  after: Record<string, Float32Array>;
+  leaked: number;
+}
+
+function model(): Transformer {
+  // Two layers with GQA (4 query heads over 2 KV heads), untied head: every parameter kind.
+  const cfg = configFromScratch({ kind: 'scratch', layers: 2, d_model: 32, heads: 4, kv_heads: 2, ffn: 64, context: 64, tie_embeddings: false, rope_theta: 10000, norm_eps: 1e-6 }, V, { bos: 1, eos: 2, pad: 0 }, 'float32');
+  return new Transformer(cfg, undefined, 9);
+}
+
+async function oneUpdate(): Promise<UpdateResult> {
+  const m = model();
+  const opt = new AdamW(m.params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+  const rng = new Rng(5);
+  const ids = Int32Array.from({ length: B * T }, () => 3 + rng.int(V - 3));
+  const tgt = Int32Array.from({ length: B * T }, () => 3 + rng.int(V - 3));
+  const pos = Int32Array.from({ length: B * T }, (_, i) => i % T);
+  const old = Float32Array.from({ length: B * T }, () => -Math.log(V) + 0.3 * rng.normal());
+  const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T < 2 ? 0 : 1));
+  const before = tf.memory().numTensors;
+  const { value, grads } = tf.variableGrads(() => {
+    const { logits } = m.forward({ ids: tf.tensor2d(ids, [B, T], 'int32'), positions: tf.tensor2d(pos, [B, T], 'int32'), mask: buildMask([new Uint8Array(T).fill(1)], 0, T) });
+    const { logp, entropy } = tokenLogProbs(logits, tf.tensor2d(tgt, [B, T], 'int32'), 0.9);
+    return policyLoss({ logpNew: logp, logpOld: tf.tensor2d(old, [B, T]), advantages: tf.tensor1d([0.8, -1.2, 0.4]), mask: tf.tensor2d(mask, [B, T]), clipLow: 0.2, clipHigh: 0.28, agg: 'token_mean', entropy, entropyCoef: 0.01 }).loss;
+  }, [...m.params.values()]);
+  const named = new Map<string, tf.Tensor>();
+  for (const [name, v] of m.params) named.set(name, grads[v.name]!);
+  opt.step(named, 1e-2);
+  const out: UpdateResult = { loss: (await value.data())[0]!, grads: {}, after: {}, leaked: 0 };
+  for (const [name, g] of named) out.grads[name] = (await g.data()) as Float32Array;
+  tf.dispose([value, ...Object.values(grads)]);
+  out.leaked = tf.memory().numTensors - before;
+  out.after = Object.fromEntries(Object.entries(await m.exportWeights()).map(([k, t]) => [k, t.data]));
+  assertDeviceHealthy();
+  opt.dispose();
+  m.dispose();
+  return out;
+}
+
+/** Largest |a − b| relative to the largest |b| of the tensor (gradients differ in scale per tensor). */
+function relDiff(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let s = 1e-12;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    s = Math.max(s, Math.abs(b[i]!));
+  }
+  return d / s;
+}
+
+let ref: UpdateResult;
+beforeAll(async () => {
+  await selectBackend('cpu');
+  ref = await oneUpdate();
+}, 60_000);
+afterAll(async () => {
+  await releaseBackend();
+});
+
+const available: Record<string, string | null> = {};
+async function use(backend: 'wasm' | 'webgpu'): Promise<string | null> {
+  if (!(backend in available)) {
+    try {
+      await selectBackend(backend);
+      available[backend] = null;
+    } catch (e) {
+      available[backend] = (e as Error).message;
+    }
+  } else if (available[backend] === null) await selectBackend(backend);
+  return available[backend]!;
+}
+
+for (const backend of ['wasm', 'webgpu'] as const) {
+  describe(`on ${backend}`, () => {
+    it('one GRPO update gives the cpu loss, gradients and updated weights', async (ctx) => {
+      const why = await use(backend);
+      if (why) ctx.skip(`${backend} unavailable: ${why}`);
+      expect(tf.getBackend()).toBe(backend);
+      const r = await oneUpdate();
+      expect(r.leaked).toBe(0);
+      expect(Math.abs(r.loss - ref.loss)).toBeLessThan(1e-5 + 1e-4 * Math.abs(ref.loss));
+      expect(Object.keys(r.grads).sort()).toEqual(Object.keys(ref.grads).sort());
+      for (const name of Object.keys(ref.grads)) {
+        expect(ref.grads[name]!.some((x) => x !== 0), name).toBe(true);
+        expect(relDiff(r.grads[name]!, ref.grads[name]!), name).toBeLessThan(2e-3);
+        expect(relDiff(r.after[name]!, ref.after[name]!), name).toBeLessThan(1e-4);
+      }
+    }, 120_000);
+
+    it('sampling picks the same tokens on the device as in JavaScript, for every sampling mode', async (ctx) => {
+      const why = await use(backend);
+      if (why) ctx.skip(`${backend} unavailable: ${why}`);
+      const m = model();
+      const prompts = [[1, 5, 6], [1, 7, 8, 9, 10], [1, 4]];
+      const modes = [
+        { greedy: true, temperature: 1, topP: 1, topK: 0 },
+        { greedy: false, temperature: 0.8, topP: 1, topK: 0 },
+        { greedy: false, temperature: 1, topP: 1, topK: 5 },
+        { greedy: false, temperature: 0.7, topP: 0.9, topK: 0 },
+        { greedy: false, temperature: 1.2, topP: 0.8, topK: 7 },
+      ];
+      const before = tf.memory().numTensors;
+      for (const mode of modes) {
+        const run = (pickOn: 'host' | 'device') => sample(m, prompts, { maxNew: 10, eos: 2, pad: 0, ...mode, rng: new Rng(11), pickOn });
+        const host = await run('host');
+        const device = await run('device');
+        expect(device.tokens, JSON.stringify(mode)).toEqual(host.tokens);
+        expect(device.truncated).toEqual(host.truncated);
+        device.logps.forEach((row, b) => row.forEach((lp, i) => expect(lp).toBeCloseTo(host.logps[b]![i]!, 4)));
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      m.dispose();
+    }, 120_000);
+  });
+}
+
+describe('device sampling with top-p over a flat distribution', () => {
+  it('falls back to the whole row when the nucleus is not among the candidates read back', async () => {
+    await selectBackend('cpu');
+    // A vocabulary above the 256 candidates and near-zero weights: the 0.95 nucleus needs most of it.
+    const cfg = configFromScratch({ kind: 'scratch', layers: 1, d_model: 16, heads: 2, kv_heads: 2, ffn: 32, context: 32, tie_embeddings: true, rope_theta: 10000, norm_eps: 1e-6 }, 600, { bos: 1, eos: 2, pad: 0 }, 'float32');
+    const m = new Transformer(cfg, undefined, 1);
+    const run = (pickOn: 'host' | 'device') => sample(m, [[1, 3, 4], [1, 5]], { maxNew: 6, eos: 2, pad: 0, greedy: false, temperature: 1, topP: 0.95, topK: 0, rng: new Rng(2), pickOn });
+    const host = await run('host');
+    expect((await run('device')).tokens).toEqual(host.tokens);
+    m.dispose();
+  });
+});
+
+describe('GPU errors', () => {
+  it('a kernel the device rejects becomes a RunError instead of stale numbers', async (ctx) => {
+    const why = await use('webgpu');
+    if (why) ctx.skip(`webgpu unavailable: ${why}`);
+    const limit = (tf.backend() as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } }).device.limits.maxStorageBuffersPerShaderStage;
+    // tfjs's addN binds one buffer per input: one more than the device allows is rejected.
+    const xs = Array.from({ length: limit + 1 }, (_, i) => tf.fill([4], i + 1));
+    const s = tf.addN(xs);
+    await s.data();
+    tf.dispose([s, ...xs]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(() => assertDeviceHealthy()).toThrow(RunError);
+    expect(() => assertDeviceHealthy()).not.toThrow(); // reported once
+  });
+});
