@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
 # One prepared script for a session that has the GPU machine (issues 5 and 6): everything it
-# should measure there, each step bounded so that one failure leaves time for the others.
+# should measure there, each step bounded so that one failure leaves time for the others, most
+# important first. Every step's stdout/stderr lands in $OUT as it is written.
 # Here:   npm ci && npm run build && bash ../shared/gpu/bundle.sh
-# Device: carry [".gpu", "dist"], timeout_s 540, command
+# Device: carry [".gpu", "dist"], timeout_s 560, command
 #           bash .gpu/run.sh bash src/bench/gpu-session.sh
 # Results land in $OUT (JSON and logs), to be copied into docs/benchmarks.md and docs/real-models.md.
 set -u
 out=${OUT:-/tmp/gpu-session}
 mkdir -p "$out"
+t_start=$SECONDS
 step() { # step NAME SECONDS COMMAND...: run it, keep its output, note its exit code and time
   local name=$1 secs=$2; shift 2
   local t0=$SECONDS
-  timeout "$secs" "$@" > "$out/$name.out" 2> "$out/$name.err"
-  echo "$name: exit $? after $((SECONDS - t0)) s" | tee -a "$out/steps.log"
+  timeout -k 5 "$secs" "$@" > "$out/$name.out" 2> "$out/$name.err"
+  echo "$name: exit $? after $((SECONDS - t0)) s (session at $((SECONDS - t_start)) s)" | tee -a "$out/steps.log"
 }
 nvidia-smi > "$out/nvidia-smi.txt" 2>&1
-# The webgpu backend: does it start, and what does it reach (matmul rate, training step, sampling),
-# next to PyTorch CUDA (fp32, TF32 off) on the same work, measured in the same call?
-step bench-webgpu 150 node bin/siric.js bench --backend webgpu --json
-# A whole GRPO pipeline on webgpu (sampling, update, checkpoint): the tiny test pipeline.
-step tiny-run-webgpu 90 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend webgpu --out /tmp/gpu-runs --json
-# Real model shapes, randomly initialised: KV-cache sampling speed (docs/real-models.md).
-step shape-0.5b 90 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,8,64 --prompt 64 --new 64
-step shape-1.5b 150 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,8,64 --prompt 64 --new 64
+python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))' > "$out/torch.txt" 2>&1
+# 1. The matmul kernels: every tiled configuration against tfjs's own, square sizes and the model's shapes.
+step matmul 95 node dist/bench/matmul-gpu.js --sizes 1024,2048,4096 --configs all --reps 5 --budget-s 80 --json
+# 1b. The same at 4096² without Dawn's bounds-checking transforms (does robustness cost us?).
+SIRIC_DAWN_FLAGS='enable-dawn-features=disable_robustness,disable_workgroup_init' \
+  step matmul-norobust 50 node dist/bench/matmul-gpu.js --sizes 4096 --configs m128n128k16t8x8,m128n128k8t8x8,m128n128k16t8x8-db,m128n256k16t8x16 --no-model --reps 5 --budget-s 40 --json
+# 2. siric bench on webgpu (tiled kernels, 'auto') next to PyTorch CUDA fp32 measured in the same call.
+step bench-webgpu 130 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 5 --json
+# 2b. The same steps with tfjs's own matmul: what the kernels changed.
+SIRIC_WEBGPU_MATMUL=builtin step bench-builtin 45 node bin/siric.js bench --backend webgpu --preset mlp,small --reps 3 --json
+# 3. A whole GRPO pipeline (SFT, sampling, rewards, update, checkpoints, evals) on webgpu and on cpu: same numbers?
+step tiny-run-webgpu 40 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend webgpu --out /tmp/gpu-runs --json
+step tiny-run-cpu 25 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend cpu --out /tmp/cpu-runs --json
+# 4. Real model shapes, randomly initialised: KV-cache sampling and one GRPO update (docs/real-models.md).
+step shape-0.5b 70 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,16,64 --prompt 64 --new 32 --train 4x128
+step shape-1.5b 70 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,16,64 --prompt 64 --new 32 --train 4x128
 cat "$out/steps.log"
