@@ -2,10 +2,13 @@
 // thousand modules (chevrotain's ESM build alone pulls in 641 lodash-es files), which is most of
 // a command's start-up time. TensorFlow.js stays external and is loaded only by `siric run`.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+// Chunk names carry content hashes: without a clean folder, every build would leave its old chunks.
+rmSync(`${root}dist/bundle`, { recursive: true, force: true });
 await build({
   entryPoints: [`${root}dist/cli/main.js`],
   outdir: `${root}dist/bundle`,
