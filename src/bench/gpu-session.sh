@@ -3,7 +3,7 @@
 # should measure there, each step bounded so that one failure leaves time for the others, most
 # important first. Every step's stdout/stderr lands in $OUT as it is written.
 # Here:   npm ci && npm run build && bash ../shared/gpu/bundle.sh
-# Device: carry [".gpu", "dist"], timeout_s 560, command
+# Device: carry [".gpu", "dist"], timeout_s 600, command
 #           bash .gpu/run.sh bash src/bench/gpu-session.sh
 # Results land in $OUT (JSON and logs), to be copied into docs/benchmarks.md and docs/real-models.md.
 set -u
@@ -18,19 +18,35 @@ step() { # step NAME SECONDS COMMAND...: run it, keep its output, note its exit 
 }
 nvidia-smi > "$out/nvidia-smi.txt" 2>&1
 python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))' > "$out/torch.txt" 2>&1
+# 0. The PyTorch CUDA references first (fp32, TF32 off), so that a later timeout cannot lose them.
+torch_ref() { python3 src/bench/torch_reference.py "$1"; }
+step torch-tiny 25 torch_ref '{"vocab":32,"d_model":64,"layers":2,"heads":4,"kv_heads":4,"ffn":256,"tokens":64,"batch":128,"prompt":8,"new_tokens":56,"reps":5,"device":"cuda"}'
+step torch-small 25 torch_ref '{"vocab":64,"d_model":128,"layers":4,"heads":4,"kv_heads":4,"ffn":512,"tokens":128,"batch":64,"prompt":16,"new_tokens":112,"reps":5,"device":"cuda"}'
+step torch-mlp 25 torch_ref '{"model":"mlp","vocab":2048,"d_model":512,"tokens":128,"batch":64,"reps":5,"device":"cuda"}'
+step torch-matmul 25 python3 -c '
+import torch, time, json
+torch.backends.cuda.matmul.allow_tf32 = False
+r = {}
+for n in (1024, 2048, 4096):
+    a, b = torch.randn(n, n, device="cuda"), torch.randn(n, n, device="cuda")
+    for _ in range(3): a @ b
+    torch.cuda.synchronize(); t = time.perf_counter()
+    for _ in range(20): a @ b
+    torch.cuda.synchronize(); r[n] = 2 * n**3 * 20 / (time.perf_counter() - t) / 1e12
+print(json.dumps({"tflops": r}))'
 # 1. The matmul kernels: every tiled configuration against tfjs's own, square sizes and the model's shapes.
-step matmul 95 node dist/bench/matmul-gpu.js --sizes 1024,2048,4096 --configs all --reps 5 --budget-s 80 --json
+step matmul 90 node dist/bench/matmul-gpu.js --sizes 1024,2048,4096 --configs all --reps 5 --budget-s 80 --json
 # 1b. The same at 4096² without Dawn's bounds-checking transforms (does robustness cost us?).
 SIRIC_DAWN_FLAGS='enable-dawn-features=disable_robustness,disable_workgroup_init' \
   step matmul-norobust 50 node dist/bench/matmul-gpu.js --sizes 4096 --configs m128n128k16t8x8,m128n128k8t8x8,m128n128k16t8x8-db,m128n256k16t8x16 --no-model --reps 5 --budget-s 40 --json
 # 2. siric bench on webgpu (tiled kernels, 'auto') next to PyTorch CUDA fp32 measured in the same call.
-step bench-webgpu 130 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 5 --json
+step bench-webgpu 120 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 5 --json
 # 2b. The same steps with tfjs's own matmul: what the kernels changed.
-SIRIC_WEBGPU_MATMUL=builtin step bench-builtin 45 node bin/siric.js bench --backend webgpu --preset mlp,small --reps 3 --json
+SIRIC_WEBGPU_MATMUL=builtin step bench-builtin 40 node bin/siric.js bench --backend webgpu --preset mlp,small --reps 3 --json
 # 3. A whole GRPO pipeline (SFT, sampling, rewards, update, checkpoints, evals) on webgpu and on cpu: same numbers?
 step tiny-run-webgpu 40 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend webgpu --out /tmp/gpu-runs --json
 step tiny-run-cpu 25 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend cpu --out /tmp/cpu-runs --json
 # 4. Real model shapes, randomly initialised: KV-cache sampling and one GRPO update (docs/real-models.md).
-step shape-0.5b 70 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,16,64 --prompt 64 --new 32 --train 4x128
-step shape-1.5b 70 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,16,64 --prompt 64 --new 32 --train 4x128
+step shape-0.5b 65 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,16,64 --prompt 64 --new 32 --train 4x128
+step shape-1.5b 65 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,16,64 --prompt 64 --new 32 --train 4x128
 cat "$out/steps.log"
