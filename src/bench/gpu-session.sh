@@ -4,25 +4,36 @@
 # important first. Every step's stdout/stderr lands in $OUT as it is written.
 # Here:   npm ci && npm run build && bash ../shared/gpu/bundle.sh
 # Device: carry [".gpu", "dist"], timeout_s 600, command
-#           bash .gpu/run.sh bash src/bench/gpu-session.sh
+#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead]
+# (profile: the PyTorch references, the profiles, the pipeline and the model shapes only)
 # Results land in $OUT (JSON and logs), to be copied into docs/benchmarks.md and docs/real-models.md.
 set -u
-out=${OUT:-/tmp/gpu-session}
-mkdir -p "$out"
+OUT_DIR=${OUT:-/tmp/gpu-session-out}
+out=/tmp/gpu-session
+mkdir -p "$out" "$OUT_DIR"
 t_start=$SECONDS
 step() { # step NAME SECONDS COMMAND...: run it, keep its output, note its exit code and time
   local name=$1 secs=$2; shift 2
   local t0=$SECONDS
   timeout -k 5 "$secs" "$@" > "$out/$name.out" 2> "$out/$name.err"
   echo "$name: exit $? after $((SECONDS - t0)) s (session at $((SECONDS - t_start)) s)" | tee -a "$out/steps.log"
+  tar -czf "$OUT_DIR/results.tgz" -C "$out" . # one archive: the device returns only a few files
 }
 nvidia-smi > "$out/nvidia-smi.txt" 2>&1
 python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))' > "$out/torch.txt" 2>&1
+# overhead: what a step spends outside the GPU's kernels (API calls, submits, read-backs), by submit batch.
+if [ "${1:-all}" = overhead ]; then
+  export SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis'
+  for preset in mlp tiny; do for b in 15 1000; do
+    step "overhead-$preset-$b" 30 node dist/bench/profile-step.js --backend webgpu --preset $preset --submit-batch $b
+  done; done
+  SIRIC_WEBGPU_SUBMIT_BATCH=1000 step overhead-sample-0.5b 60 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 16 --prompt 64 --new 8
+  exit 0
+fi
 # 0. The PyTorch CUDA references first (fp32, TF32 off), so that a later timeout cannot lose them.
-torch_ref() { python3 src/bench/torch_reference.py "$1"; }
-step torch-tiny 25 torch_ref '{"vocab":32,"d_model":64,"layers":2,"heads":4,"kv_heads":4,"ffn":256,"tokens":64,"batch":128,"prompt":8,"new_tokens":56,"reps":5,"device":"cuda"}'
-step torch-small 25 torch_ref '{"vocab":64,"d_model":128,"layers":4,"heads":4,"kv_heads":4,"ffn":512,"tokens":128,"batch":64,"prompt":16,"new_tokens":112,"reps":5,"device":"cuda"}'
-step torch-mlp 25 torch_ref '{"model":"mlp","vocab":2048,"d_model":512,"tokens":128,"batch":64,"reps":5,"device":"cuda"}'
+step torch-tiny 25 python3 src/bench/torch_reference.py '{"vocab":32,"d_model":64,"layers":2,"heads":4,"kv_heads":4,"ffn":256,"tokens":64,"batch":128,"prompt":8,"new_tokens":56,"reps":5,"device":"cuda"}'
+step torch-small 25 python3 src/bench/torch_reference.py '{"vocab":64,"d_model":128,"layers":4,"heads":4,"kv_heads":4,"ffn":512,"tokens":128,"batch":64,"prompt":16,"new_tokens":112,"reps":5,"device":"cuda"}'
+step torch-mlp 25 python3 src/bench/torch_reference.py '{"model":"mlp","vocab":2048,"d_model":512,"tokens":128,"batch":64,"reps":5,"device":"cuda"}'
 step torch-matmul 25 python3 -c '
 import torch, time, json
 torch.backends.cuda.matmul.allow_tf32 = False
@@ -34,6 +45,15 @@ for n in (1024, 2048, 4096):
     for _ in range(20): a @ b
     torch.cuda.synchronize(); r[n] = 2 * n**3 * 20 / (time.perf_counter() - t) / 1e12
 print(json.dumps({"tflops": r}))'
+# 0b. Where a step's time goes: kernels per step and GPU time per kernel kind (timestamp queries).
+SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis' step profile-mlp 40 node dist/bench/profile-step.js --backend webgpu --preset mlp
+SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis' SIRIC_WEBGPU_MATMUL=builtin step profile-mlp-builtin 40 node dist/bench/profile-step.js --backend webgpu --preset mlp
+SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis' step profile-tiny 40 node dist/bench/profile-step.js --backend webgpu --preset tiny
+[ "${1:-all}" = profile ] && { step tiny-run-webgpu 40 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend webgpu --out /tmp/gpu-runs --json
+  step tiny-run-cpu 25 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend cpu --out /tmp/cpu-runs --json
+  step shape-0.5b 65 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,16,64 --prompt 64 --new 32 --train 4x128
+  step shape-1.5b 150 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,16,64 --prompt 64 --new 32 --train 4x128
+  exit 0; }
 # 1. The matmul kernels: every tiled configuration against tfjs's own, square sizes and the model's shapes.
 step matmul 90 node dist/bench/matmul-gpu.js --sizes 1024,2048,4096 --configs all --reps 5 --budget-s 80 --json
 # 1b. The same at 4096² without Dawn's bounds-checking transforms (does robustness cost us?).

@@ -66,6 +66,29 @@ function makeModel(p: Preset): Transformer {
   return new Transformer(cfg, undefined, 0);
 }
 
+/** One training step (cross-entropy, AdamW) of a preset's transformer, for the profiler. */
+export function buildTrainStep(p: Preset): { step: () => Promise<void>; dispose: () => void } {
+  const m = makeModel(p);
+  const opt = new AdamW(m.params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  const rng = new Rng(0);
+  const [B, T] = [p.batch, p.tokens];
+  const ids = Int32Array.from({ length: B * T }, () => 3 + rng.int(p.vocab - 3));
+  const tgt = Int32Array.from({ length: B * T }, () => 3 + rng.int(p.vocab - 3));
+  const pos = Int32Array.from({ length: B * T }, (_, i) => i % T);
+  const step = async (): Promise<void> => {
+    const { value, grads } = tf.variableGrads(() => {
+      const { logits } = m.forward({ ids: tf.tensor2d(ids, [B, T], 'int32'), positions: tf.tensor2d(pos, [B, T], 'int32'), mask: buildMask([new Uint8Array(T).fill(1)], 0, T) });
+      return tf.neg(tf.mean(tokenLogProbs(logits, tf.tensor2d(tgt, [B, T], 'int32')).logp)) as tf.Scalar;
+    }, [...m.params.values()]);
+    const named = new Map<string, tf.Tensor>();
+    for (const [k, v] of m.params) named.set(k, grads[v.name]!);
+    opt.step(named, 1e-3);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  return { step, dispose: () => (opt.dispose(), m.dispose()) };
+}
+
 export async function measure(backend: string, name: string, p: Preset, n: number) {
   const m = makeModel(p);
   const opt = new AdamW(m.params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
@@ -119,6 +142,18 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
 
 /** One training step of the MLP language model: embedding → 4× ReLU MLP → untied output layer, cross-entropy, Adam. */
 export async function measureMlp(backend: string, n: number) {
+  const { step, dispose, params } = buildMlpStep();
+  const before = tf.memory().numTensors;
+  const s = await timed(step, n);
+  assertDeviceHealthy();
+  const leaked = tf.memory().numTensors - before;
+  dispose();
+  const { tokens: T, batch: B } = MLP_PRESET;
+  return { backend, preset: 'mlp', params, train_step_s: s, train_tokens_per_s: (B * T) / s, leaked_tensors: leaked };
+}
+
+/** The MLP step as a function (for the benchmark and the profiler) and what frees its tensors. */
+export function buildMlpStep(): { step: () => Promise<void>; dispose: () => void; params: number } {
   const { vocab: V, d_model: D, tokens: T, batch: B } = MLP_PRESET;
   const rng = new Rng(0);
   const init = (shape: number[], std: number): tf.Variable => {
@@ -137,7 +172,6 @@ export async function measureMlp(backend: string, n: number) {
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
   const ids = tf.tensor1d(Int32Array.from({ length: B * T }, () => rng.int(V)), 'int32');
   const tgt = tf.oneHot(tf.tensor1d(Int32Array.from({ length: B * T }, () => rng.int(V)), 'int32'), V);
-  const before = tf.memory().numTensors;
   const step = async (): Promise<void> => {
     const { value, grads } = tf.variableGrads(() => {
       const x = tf.gather(w.get('emb')!, ids);
@@ -152,12 +186,14 @@ export async function measureMlp(backend: string, n: number) {
     await value.data();
     tf.dispose([value, ...Object.values(grads)]);
   };
-  const s = await timed(step, n);
-  assertDeviceHealthy();
-  const leaked = tf.memory().numTensors - before;
-  opt.dispose();
-  tf.dispose([ids, tgt, ...w.values()]);
-  return { backend, preset: 'mlp', params: V * D * 2 + 8 * D * D + 5 * D + V, train_step_s: s, train_tokens_per_s: (B * T) / s, leaked_tensors: leaked };
+  return {
+    step,
+    dispose: () => {
+      opt.dispose();
+      tf.dispose([ids, tgt, ...w.values()]);
+    },
+    params: V * D * 2 + 8 * D * D + 5 * D + V,
+  };
 }
 
 /** `device`: cuda when the runtime's numbers come from a GPU backend (used only if PyTorch sees one). */

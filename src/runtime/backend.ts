@@ -148,6 +148,9 @@ async function tryWebgpu(): Promise<Attempt> {
   try {
     if (await tf.setBackend('webgpu')) {
       watchDeviceErrors();
+      // tfjs submits its command buffer every N kernels (15 by default); a knob for measurements.
+      const batch = Number(process.env['SIRIC_WEBGPU_SUBMIT_BATCH'] ?? '');
+      if (batch > 0) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch);
       return { ok: true, device: describeAdapter(adapter) };
     }
   } catch (e) {

@@ -1,0 +1,130 @@
+// Where a training step's time goes on a backend: kernels per step, GPU (or CPU) time per kernel
+// kind from tf.profile, the wall time of the step, and two floors that bound it from below — the
+// cost of one tiny dispatched op, and of one read-back. Usage (after a build):
+//   node dist/bench/profile-step.js [--backend webgpu|wasm|cpu] [--preset mlp|tiny|small] [--submit-batch N] [--json]
+import * as tf from '@tensorflow/tfjs';
+import { assertDeviceHealthy, releaseBackend, selectBackend, type BackendRequest } from '../runtime/backend.js';
+import { buildMlpStep, buildTrainStep, PRESETS } from './train-bench.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+async function wall(f: () => Promise<void>, n: number): Promise<number> {
+  await f();
+  const ts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await f();
+    ts.push(performance.now() - t0);
+  }
+  return ts.sort((a, b) => a - b)[Math.floor(n / 2)]!;
+}
+
+type Fn = (...a: unknown[]) => unknown;
+/** Wall time spent inside some WebGPU API calls (object → method), counted per call. */
+const apiTime = new Map<string, { count: number; ms: number }>();
+function timeMethod(obj: Record<string, unknown>, method: string, label: string, onResult?: (r: unknown) => void): void {
+  const orig = obj[method] as Fn | undefined;
+  if (typeof orig !== 'function') return;
+  obj[method] = function (this: unknown, ...a: unknown[]) {
+    const t0 = performance.now();
+    const r = orig.apply(this, a);
+    const done = (): void => {
+      const e = apiTime.get(label) ?? { count: 0, ms: 0 };
+      e.count++;
+      e.ms += performance.now() - t0;
+      apiTime.set(label, e);
+    };
+    if (r instanceof Promise) void r.then(done, done);
+    else done();
+    onResult?.(r);
+    return r;
+  };
+}
+
+/** Wraps the device's queue and resource calls (webgpu only) to see where CPU-side time goes. */
+function instrumentWebgpu(): void {
+  const device = (tf.backend() as unknown as { device?: Record<string, unknown> }).device;
+  if (!device) return;
+  const queue = device['queue'] as Record<string, unknown>;
+  timeMethod(queue, 'submit', 'queue.submit');
+  timeMethod(queue, 'writeBuffer', 'queue.writeBuffer');
+  timeMethod(device, 'createBindGroup', 'device.createBindGroup');
+  timeMethod(device, 'createCommandEncoder', 'device.createCommandEncoder');
+  timeMethod(device, 'createBuffer', 'device.createBuffer');
+  // Read-backs wait in mapAsync: wrap it on the buffers' prototype, which staging buffers share.
+  const probe = (device['createBuffer'] as Fn).call(device, { size: 4, usage: 1 | 8 }) as Record<string, unknown>; // MAP_READ | COPY_DST
+  timeMethod(Object.getPrototypeOf(probe) as Record<string, unknown>, 'mapAsync', 'buffer.mapAsync (until mapped)');
+  (probe['destroy'] as Fn).call(probe);
+  apiTime.clear();
+}
+
+async function main(): Promise<void> {
+  const backend = await selectBackend(arg('backend', 'webgpu') as BackendRequest);
+  const batch = arg('submit-batch', '');
+  // tfjs submits its command buffer every N dispatches (15 by default).
+  if (batch) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(batch));
+  const preset = arg('preset', 'mlp');
+  const built = preset === 'mlp' ? buildMlpStep() : buildTrainStep(PRESETS[preset]!);
+  const stepMs = await wall(built.step, 5);
+  instrumentWebgpu();
+  const t0 = performance.now();
+  await built.step();
+  const instrumentedMs = performance.now() - t0;
+  const api = Object.fromEntries([...apiTime].map(([k, v]) => [k, { count: v.count, ms: +v.ms.toFixed(2) }]));
+  const prof = await tf.profile(async () => {
+    await built.step();
+  });
+  const byKind = new Map<string, { count: number; ms: number; shapes: string }>();
+  for (const k of prof.kernels) {
+    const key = k.name === 'BatchMatMul' ? `BatchMatMul ${JSON.stringify(k.inputShapes)}` : k.name;
+    const e = byKind.get(key) ?? { count: 0, ms: 0, shapes: '' };
+    e.count++;
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    if (!e.shapes) e.shapes = JSON.stringify(k.inputShapes);
+    byKind.set(key, e);
+  }
+  const kinds = [...byKind].map(([name, e]) => ({ name, ...e, ms: +e.ms.toFixed(3) })).sort((a, b) => b.ms - a.ms);
+  const kernelMs = kinds.reduce((a, k) => a + k.ms, 0);
+  built.dispose();
+  // Floors: 200 chained tiny adds (dispatch and bookkeeping per op), and a scalar read-back.
+  const x = tf.scalar(1);
+  const opUs =
+    ((await wall(async () => {
+      let y: tf.Tensor = x;
+      for (let i = 0; i < 200; i++) {
+        const z = tf.add(y, 1);
+        if (y !== x) y.dispose();
+        y = z;
+      }
+      await y.data();
+      y.dispose();
+    }, 5)) /
+      200) *
+    1000;
+  const readMs = await wall(async () => {
+    const y = tf.add(x, 1);
+    await y.data();
+    y.dispose();
+  }, 20);
+  x.dispose();
+  assertDeviceHealthy();
+  const report = { backend: `${backend.name} (${backend.device})`, preset, submit_batch: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') ?? null, step_ms: +stepMs.toFixed(2), instrumented_step_ms: +instrumentedMs.toFixed(2), api, kernels_per_step: prof.kernels.length, kernel_ms_total: +kernelMs.toFixed(2), per_op_us: +opUs.toFixed(1), readback_ms: +readMs.toFixed(3), kinds };
+  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(report) + '\n');
+  else {
+    process.stdout.write(`${report.backend}  ${preset}: step ${report.step_ms} ms wall, ${report.kernels_per_step} kernels, ${report.kernel_ms_total} ms in kernels; one tiny op ${report.per_op_us} µs, one read-back ${report.readback_ms} ms\n`);
+    process.stdout.write(`  submit batch ${String(report.submit_batch)}; one step with API timing ${report.instrumented_step_ms} ms: ${JSON.stringify(api)}\n`);
+    for (const k of kinds.slice(0, 25)) process.stdout.write(`  ${k.name.padEnd(28)} ${String(k.count).padStart(5)}× ${k.ms.toFixed(3).padStart(9)} ms  ${k.shapes}\n`);
+  }
+  await releaseBackend();
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exit(1);
+  },
+);
