@@ -179,7 +179,42 @@ async function createWebgpuBackend(gpu: GpuLike, Backend: new (device: unknown, 
     if (typeof v === 'number') requiredLimits[key] = v;
   }
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-  return new Backend(device, adapter.info);
+  const backend = new Backend(device, adapter.info);
+  uploadWithWriteBuffer(backend as unknown as UploadingBackend);
+  return backend;
+}
+
+interface UploadingBackend {
+  uploadToGPU(dataId: object): void;
+  tensorMap: { get(id: object): { dtype: string; shape: number[]; values: ArrayLike<number> | null; resource: unknown } | undefined };
+  bufferManager: { acquireBuffer(size: number, usage: number): object };
+  queue: { writeBuffer(buffer: object, offset: number, data: ArrayBufferView): void };
+}
+
+/**
+ * tfjs uploads a tensor made from JavaScript values (inputs, masks, scalars) through a new mapped
+ * staging buffer, created and destroyed per upload, and a copy that splits the compute pass. On an
+ * H100 a created buffer cost 0.2–0.75 ms, and a training step made about 200 of them (measured:
+ * docs/benchmarks.md). queue.writeBuffer into a pooled buffer does the same without either. It is
+ * safe: a pooled buffer is never referenced by the command encoder still being recorded (tfjs
+ * returns buffers to the pool only when that encoder is submitted), and writes are queued after
+ * everything already submitted.
+ */
+function uploadWithWriteBuffer(b: UploadingBackend): void {
+  const builtin = b.uploadToGPU.bind(b);
+  const usage = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST, as tfjs's own
+  b.uploadToGPU = (dataId: object): void => {
+    const d = b.tensorMap.get(dataId);
+    if (!d || d.resource != null || !d.values || !['float32', 'int32', 'bool'].includes(d.dtype)) return builtin(dataId);
+    const n = d.shape.reduce((x, y) => x * y, 1);
+    // tfjs stores bool and int32 as 32-bit integers on the GPU.
+    const data = d.dtype === 'float32' ? (d.values instanceof Float32Array ? d.values : Float32Array.from(d.values)) : d.values instanceof Int32Array ? d.values : Int32Array.from(d.values);
+    if (n === 0 || data.length !== n) return builtin(dataId);
+    const buffer = b.bufferManager.acquireBuffer(4 * n, usage);
+    b.queue.writeBuffer(buffer, 0, data);
+    d.values = null; // once uploaded, tfjs keeps no CPU copy
+    d.resource = buffer;
+  };
 }
 
 /**

@@ -82,22 +82,26 @@ export class AdamW {
     const { beta1: b1, beta2: b2, eps } = this;
     const bc1 = 1 - b1 ** this.t;
     const bc2 = 1 - b2 ** this.t;
+    // The step's constants as tensors made once, not once per parameter: on a GPU each is an upload
+    // (tfjs turns a number operand into a new scalar tensor at every op). Same float32 values.
+    const c = tf.tidy(() => ({ b1: tf.scalar(b1), nb1: tf.scalar(1 - b1), b2: tf.scalar(b2), nb2: tf.scalar(1 - b2), bc1: tf.scalar(bc1), bc2: tf.scalar(bc2), eps: tf.scalar(eps), lr: tf.scalar(lr), decay: tf.scalar(this.weightDecay) }));
     for (const [name, g] of grads) {
       const p = this.params.get(name)!;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      const decay = this.decays(name) ? this.weightDecay : 0;
+      const decays = this.decays(name) && this.weightDecay > 0;
       tf.tidy(() => {
-        const m1 = tf.add(tf.mul(b1, m), tf.mul(1 - b1, g));
-        const v1 = tf.add(tf.mul(b2, v), tf.mul(1 - b2, tf.square(g)));
-        const update = tf.div(tf.div(m1, bc1), tf.add(tf.sqrt(tf.div(v1, bc2)), eps)); // m̂ / (√v̂ + ε)
-        const step = decay > 0 ? tf.add(update, tf.mul(decay, p)) : update;
-        const p1 = tf.sub(p, tf.mul(lr, step));
+        const m1 = tf.add(tf.mul(c.b1, m), tf.mul(c.nb1, g));
+        const v1 = tf.add(tf.mul(c.b2, v), tf.mul(c.nb2, tf.square(g)));
+        const update = tf.div(tf.div(m1, c.bc1), tf.add(tf.sqrt(tf.div(v1, c.bc2)), c.eps)); // m̂ / (√v̂ + ε)
+        const step = decays ? tf.add(update, tf.mul(c.decay, p)) : update;
+        const p1 = tf.sub(p, tf.mul(c.lr, step));
         m.assign(m1);
         v.assign(v1);
         p.assign(p1);
       });
     }
+    tf.dispose(Object.values(c));
   }
 
   /** Copies of the step count and moments. */

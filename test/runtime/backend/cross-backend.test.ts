@@ -152,6 +152,26 @@ describe('device sampling with top-p over a flat distribution', () => {
   });
 });
 
+describe('webgpu uploads', () => {
+  it('a repeated update makes no new GPU buffers (values go up through queue.writeBuffer into pooled buffers)', async (ctx) => {
+    const why = await use('webgpu');
+    if (why) ctx.skip(`webgpu unavailable: ${why}`);
+    await oneUpdate(); // fills tfjs's buffer pool
+    const device = (tf.backend() as unknown as { device: { createBuffer: (d: unknown) => unknown } }).device;
+    const create = device.createBuffer.bind(device);
+    let made = 0;
+    device.createBuffer = (d: unknown) => (made++, create(d));
+    try {
+      const r = await oneUpdate();
+      expect(Math.abs(r.loss - ref.loss)).toBeLessThan(1e-5 + 1e-4 * Math.abs(ref.loss));
+    } finally {
+      device.createBuffer = create;
+    }
+    // tfjs's own upload made a mapped staging buffer per tensor built from JavaScript values.
+    expect(made).toBe(0);
+  }, 120_000);
+});
+
 describe('GPU errors', () => {
   it('a kernel the device rejects becomes a RunError instead of stale numbers', async (ctx) => {
     const why = await use('webgpu');
