@@ -16,6 +16,7 @@ import {
   describeProblem,
   getWebgpuMatmulConfig,
   planFor,
+  planWebgpuMatmul,
   registerWebgpuKernels,
   setWebgpuMatmulConfig,
   webgpuMatmulCalls,
@@ -149,11 +150,18 @@ describe('webgpu matmul planning', () => {
     expect(configMisfit(WEBGPU_MATMUL_CONFIGS.find((c) => c.name === 'm64n64k16t8x4')!, SMALL)).toBeUndefined();
   });
 
-  it("'auto' takes big tiles for big outputs, smaller ones for few tiles, the builtin for tiny ones", () => {
+  it("'auto' takes big tiles for big outputs, smaller ones for few tiles, the builtin for tiny ones or a short K", () => {
     const plan = (a: number[], b: number[], tb = false, l = H100): string => autoConfig(describeProblem(a, b, false, tb)!, l)?.name ?? 'builtin';
     expect(plan([4096, 4096], [4096, 4096])).toBe('m128n128k16t8x8');
-    expect(plan([8192, 64], [256, 64], true)).toBe('m128n64k16t8x4');
-    expect(plan([64, 128, 64], [64, 64, 128])).toBe('m64n64k16t4x4');
+    expect(plan([8192, 512], [2048, 512], true)).toBe('m128n128k16t8x8');
+    // 1024²: 256 plain 64×64 tiles rather than 64 big ones split over K
+    expect(plan([1024, 1024], [1024, 1024])).toBe('m64n64k16t4x4');
+    expect(planWebgpuMatmul(describeProblem([1024, 1024], [1024, 1024], false, false), H100, 'auto')!.splitK).toBe(1);
+    // a weight gradient (K = 8192 ≫ the output) does split
+    expect(planWebgpuMatmul(describeProblem([8192, 512], [8192, 2048], true, false), H100, 'auto')!.splitK).toBeGreaterThan(1);
+    // K = 64 (projections of a d = 64 model, attention over 64-wide heads): the builtin was faster
+    expect(plan([8192, 64], [256, 64], true)).toBe('builtin');
+    expect(plan([64, 128, 64], [64, 64, 128])).toBe('builtin');
     expect(plan([1, 4096], [4096, 4096])).toBe('builtin');
     expect(plan([8, 8], [8, 8])).toBe('builtin');
     // only what fits a small device
