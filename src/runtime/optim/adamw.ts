@@ -154,10 +154,12 @@ export async function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: n
   if (maxNorm !== null && !(maxNorm > 0)) throw new Error(`clipByGlobalNorm: maxNorm must be positive, got ${maxNorm}`);
   let norm = 0;
   if (grads.size > 0) {
-    // Pairwise sums, not addN: webgpu's addN binds one buffer per input, and a device allows only
-    // a few (8 by default), so a model's hundreds of gradients would fail there.
     const t = tf.tidy(() => {
       let parts = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+      // On webgpu, pairwise sums: its addN binds one buffer per input, and a device allows only a
+      // few (8 by default), so a model's hundreds of gradients would fail there. Elsewhere addN,
+      // whose summation order earlier runs (and their recorded results) were computed with.
+      if (tf.getBackend() !== 'webgpu') return tf.sqrt(tf.addN(parts));
       while (parts.length > 1) parts = parts.map((x, i) => (i % 2 === 0 ? (i + 1 < parts.length ? tf.add(x, parts[i + 1]!) : x) : null)).filter((x): x is tf.Tensor => x !== null);
       return tf.sqrt(parts[0]!);
     });
