@@ -258,6 +258,40 @@ function watchDeviceErrors(): void {
   };
 }
 
+interface PooledBuffer {
+  size: number;
+  destroy(): void;
+}
+interface BufferPool {
+  freeBuffers: Map<string, PooledBuffer[]>;
+  numFreeBuffers: number;
+  numBytesAllocated: number;
+}
+
+/**
+ * Frees the GPU memory tfjs keeps in its pool of released buffers, when the pool holds more than
+ * SIRIC_WEBGPU_POOL_MB (default 2048). The pool reuses a buffer only for a tensor of exactly its
+ * size, and sampling makes new sizes at every token (the KV cache grows by one position), so
+ * without this it keeps a buffer of every size it ever saw: 3,132 buffers of 284 sizes after
+ * generating 100 tokens with a 4-layer toy model, gigabytes at real sizes. Returns the bytes freed.
+ */
+export function trimGpuBufferPool(limitBytes = Number(process.env['SIRIC_WEBGPU_POOL_MB'] ?? 2048) * 2 ** 20): number {
+  if (tf.getBackend() !== 'webgpu') return 0;
+  const pool = (tf.backend() as unknown as { bufferManager?: BufferPool }).bufferManager;
+  if (!pool) return 0;
+  let free = 0;
+  for (const list of pool.freeBuffers.values()) for (const b of list) free += b.size;
+  if (free <= limitBytes) return 0;
+  // Empty the lists but keep their keys: tfjs stops pooling released buffers once the map is empty.
+  for (const list of pool.freeBuffers.values()) {
+    for (const b of list) b.destroy();
+    list.length = 0;
+  }
+  pool.numFreeBuffers = 0;
+  pool.numBytesAllocated -= free;
+  return free;
+}
+
 /** Throws a RunError naming the first GPU error since the last call, if there was one. */
 export function assertDeviceHealthy(): void {
   if (deviceErrors.length === 0) return;

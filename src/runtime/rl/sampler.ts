@@ -3,6 +3,7 @@
 // left-padded, with pads masked out of attention and rotary positions starting at 0 after them,
 // so a sequence sees exactly what it would see alone.
 import * as tf from '@tensorflow/tfjs';
+import { trimGpuBufferPool } from '../backend.js';
 import type { Rng } from '../rng.js';
 import { buildMask, type KvCache, type Transformer } from '../model/transformer.js';
 
@@ -124,6 +125,7 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
     }
   }
   for (const t of [...cache!.k, ...cache!.v]) t.dispose();
+  trimGpuBufferPool();
   return { tokens, logps, truncated: tokens.map((t) => t.length >= maxNew && t[t.length - 1] !== o.eos) };
 }
 

@@ -5,7 +5,7 @@
 // its cases are skipped with the reason.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertDeviceHealthy, releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
+import { assertDeviceHealthy, releaseBackend, selectBackend, trimGpuBufferPool } from '../../../src/runtime/backend.js';
 import { configFromScratch } from '../../../src/runtime/model/hf-config.js';
 import { buildMask, Transformer } from '../../../src/runtime/model/transformer.js';
 import { AdamW } from '../../../src/runtime/optim/adamw.js';
@@ -170,6 +170,30 @@ describe('webgpu uploads', () => {
     // tfjs's own upload made a mapped staging buffer per tensor built from JavaScript values.
     expect(made).toBe(0);
   }, 120_000);
+});
+
+describe('webgpu buffer pool', () => {
+  it('sampling trims the pool of released buffers above the limit, and sampling again still works', async (ctx) => {
+    const why = await use('webgpu');
+    if (why) ctx.skip(`webgpu unavailable: ${why}`);
+    const m = model();
+    const run = () => sample(m, [[1, 5, 6], [1, 7]], { maxNew: 20, eos: -1, pad: 0, greedy: false, temperature: 1, topP: 1, topK: 0, rng: new Rng(4) });
+    const pool = (tf.backend() as unknown as { bufferManager: { freeBuffers: Map<string, unknown[]> } }).bufferManager;
+    const free = (): number => [...pool.freeBuffers.values()].reduce((n, l) => n + l.length, 0);
+    const first = await run(); // default limit (2 GiB): this toy model's pool stays
+    expect(free()).toBeGreaterThan(100); // a buffer for every size the growing KV cache had
+    expect(trimGpuBufferPool(0)).toBeGreaterThan(0);
+    expect(free()).toBe(0);
+    expect(trimGpuBufferPool(0)).toBe(0); // nothing left to free
+    expect((await run()).tokens).toEqual(first.tokens);
+    expect(free()).toBeGreaterThan(0); // released buffers still go back to the pool after a trim
+    m.dispose();
+  }, 120_000);
+
+  it('does nothing on other backends', async () => {
+    await selectBackend('cpu');
+    expect(trimGpuBufferPool(0)).toBe(0);
+  });
 });
 
 describe('GPU errors', () => {
