@@ -252,3 +252,38 @@ describe('lrAt', () => {
     expect(lrAt(5, 10, { lr: 1e-3, lr_schedule: 'linear', warmup: 0, min_lr: 0 })).toBeCloseTo(5e-4, 12);
   });
 });
+
+describe('AdamW in fused groups', () => {
+  it('gives bit-identical parameters and moments to the per-parameter update, without leaking', async () => {
+    const make = () =>
+      new Map<string, tf.Variable>([
+        ['a.weight', tf.variable(tf.tensor2d([0.5, -1.2, 2.0, 0.3, -0.7, 1.1], [2, 3]))],
+        ['a.bias', tf.variable(tf.tensor1d([0.1, -0.2, 0.3]))],
+        ['norm.weight', tf.variable(tf.tensor1d([1, 1, 1]))],
+        ['b.weight', tf.variable(tf.tensor2d([0.9, -0.4, 0.2, 0.8], [2, 2]))],
+        ['c.weight', tf.variable(tf.tensor2d([0.05, 0.6], [1, 2]))],
+      ]);
+    const [pa, pb] = [make(), make()];
+    const plain = new AdamW(pa, { weightDecay: 0.1, fuse: false });
+    const fused = new AdamW(pb, { weightDecay: 0.1, fuse: true });
+    for (let step = 1; step <= 3; step++) {
+      const grads = new Map<string, tf.Tensor>([...pa].map(([n, p]) => [n, tf.tidy(() => tf.sin(tf.mul(p, step * 1.7)))]));
+      const before = tf.memory().numTensors;
+      plain.step(grads, 1e-2);
+      fused.step(grads, 1e-2);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([...grads.values()]);
+    }
+    for (const n of pa.keys()) expect(Array.from(pb.get(n)!.dataSync()), n).toEqual(Array.from(pa.get(n)!.dataSync()));
+    const [sa, sb] = [await plain.exportState(), await fused.exportState()];
+    for (const n of pa.keys()) {
+      expect(Array.from(sb.m[n]!), n).toEqual(Array.from(sa.m[n]!));
+      expect(Array.from(sb.v[n]!), n).toEqual(Array.from(sa.v[n]!));
+    }
+    // the decayed weights moved differently from the undecayed ones: decay was applied per group rule
+    expect(Array.from(pa.get('a.weight')!.dataSync())).not.toEqual([0.5, -1.2, 2.0, 0.3, -0.7, 1.1]);
+    plain.dispose();
+    fused.dispose();
+    tf.dispose([...pa.values(), ...pb.values()]);
+  });
+});
