@@ -4,8 +4,9 @@
 # important first. Every step's stdout/stderr lands in $OUT as it is written.
 # Here:   npm ci && npm run build && bash ../shared/gpu/bundle.sh
 # Device: carry [".gpu", "dist"], timeout_s 600, command
-#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead]
-# (profile: the PyTorch references, the profiles, the pipeline and the model shapes only)
+#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead|next]
+# (profile: the PyTorch references, the profiles, the pipeline and the model shapes only;
+#  overhead: API time per step by submit batch; next: the follow-up the next session should run)
 # Results land in $OUT (JSON and logs), to be copied into docs/benchmarks.md and docs/real-models.md.
 set -u
 OUT_DIR=${OUT:-/tmp/gpu-session-out}
@@ -28,6 +29,18 @@ if [ "${1:-all}" = overhead ]; then
     step "overhead-$preset-$b" 30 node dist/bench/profile-step.js --backend webgpu --preset $preset --submit-batch $b
   done; done
   SIRIC_WEBGPU_SUBMIT_BATCH=1000 step overhead-sample-0.5b 60 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 16 --prompt 64 --new 8
+  exit 0
+fi
+# next: the follow-up to the first session's changes (uploads, fused AdamW, the pool): the step
+# ratios against PyTorch again, the profiles, and the real shapes' updates, which were not measured.
+if [ "${1:-all}" = next ]; then
+  step torch-tiny 25 python3 src/bench/torch_reference.py '{"vocab":32,"d_model":64,"layers":2,"heads":4,"kv_heads":4,"ffn":256,"tokens":64,"batch":128,"prompt":8,"new_tokens":56,"reps":5,"device":"cuda"}'
+  step torch-mlp 25 python3 src/bench/torch_reference.py '{"model":"mlp","vocab":2048,"d_model":512,"tokens":128,"batch":64,"reps":5,"device":"cuda"}'
+  step bench-webgpu 120 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 5 --json
+  SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis' step profile-mlp 30 node dist/bench/profile-step.js --backend webgpu --preset mlp
+  SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis' step profile-tiny 30 node dist/bench/profile-step.js --backend webgpu --preset tiny
+  step shape-0.5b 100 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
+  step shape-1.5b 120 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
   exit 0
 fi
 # 0. The PyTorch CUDA references first (fp32, TF32 off), so that a later timeout cannot lose them.
