@@ -371,10 +371,18 @@ const ATTEMPTS: Record<Exclude<BackendRequest, 'auto'>, () => Promise<Attempt>> 
 const AUTO_ORDER: Exclude<BackendRequest, 'auto'>[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /**
+ * Below this size `auto` does not pick webgpu. Measured on an H100 against this repo's 2-vCPU
+ * machine: webgpu sampled 3.2k tokens/s for a 0.13M-parameter model and 1.4k for a 1M one, where
+ * wasm on one CPU thread sampled 24k and 3.2k; webgpu's cost per token barely grows with the model,
+ * wasm's grows with it, and they cross at a few million parameters.
+ */
+const WEBGPU_MIN_PARAMS = 5e6;
+
+/**
  * Makes `requested` (or, for `auto`, the best available backend) the active tfjs backend, after
  * registering the kernels training needs. Throws RunError when an explicit backend is unavailable.
  */
-export async function selectBackend(requested: BackendRequest): Promise<SelectedBackend> {
+export async function selectBackend(requested: BackendRequest, hint: { params?: number } = {}): Promise<SelectedBackend> {
   registerTrainingKernels();
   if (requested !== 'auto') {
     const attempt = Object.hasOwn(ATTEMPTS, requested) ? ATTEMPTS[requested as Exclude<BackendRequest, 'auto'>] : undefined;
@@ -387,6 +395,10 @@ export async function selectBackend(requested: BackendRequest): Promise<Selected
   }
   const notes: string[] = [];
   for (const name of AUTO_ORDER) {
+    if (name === 'webgpu' && hint.params !== undefined && hint.params < WEBGPU_MIN_PARAMS) {
+      notes.push(`webgpu: not tried for a model of ${(hint.params / 1e6).toFixed(2)}M parameters, which samples faster on wasm (a GPU kernel's fixed cost dominates at this size: see docs/benchmarks.md); set backend = "webgpu" to use it anyway`);
+      continue;
+    }
     const r = await ATTEMPTS[name]();
     if (r.ok) {
       if (name !== 'webgpu') await releaseWebgpu();

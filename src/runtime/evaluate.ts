@@ -8,7 +8,7 @@ import { loadDataset } from './data/dataset.js';
 import { DEFAULT_CHECKER, runEval } from './eval.js';
 import { readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
-import { Transformer } from './model/transformer.js';
+import { parameterCount, Transformer } from './model/transformer.js';
 import { buildRewards } from './rewards/index.js';
 import { loadTokenizerFile } from './tokenizer/index.js';
 import type { EvalMetrics } from './types.js';
@@ -60,7 +60,7 @@ export async function evaluateCheckpoint(o: EvalCheckpointOptions): Promise<Eval
     const names = datasets.map((d) => d.name);
     throw new RunError(`no dataset \`${o.dataset}\` in the pipeline`, names.length ? `the pipeline declares: ${names.join(', ')}` : 'the pipeline declares no datasets');
   }
-  const backend = await selectBackend(o.backend);
+  const backend = await selectBackend(o.backend, { params: parameterCount(readHfConfig(dir)) });
   const data = await loadDataset(node, { baseDir: o.baseDir, seed: o.seed });
   const rows = o.split === 'train' ? data.train : o.split === 'eval' ? data.eval : [...data.train, ...data.eval];
   if (rows.length === 0) throw new RunError(`dataset \`${node.name}\` has no rows in its ${o.split} split`, o.split === 'eval' ? 'use --split train, or give the dataset a `holdout`' : undefined);

@@ -14,7 +14,7 @@ import { DEFAULT_CHECKER, runEval } from './eval.js';
 import { forkFrom } from './fork.js';
 import { configFromScratch, readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
-import { Transformer } from './model/transformer.js';
+import { parameterCount, Transformer } from './model/transformer.js';
 import { AdamW, lrAt } from './optim/adamw.js';
 import { buildRewards } from './rewards/index.js';
 import { grpoStep } from './rl/grpo.js';
@@ -55,8 +55,9 @@ const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
 export async function execute(o: ExecOptions): Promise<ExecResult> {
   const { ir } = o;
   const seed = ir.pipeline.seed;
-  const backend = await selectBackend(ir.pipeline.backend);
   const nodes = new Map(ir.nodes.map((n) => [n.id, n]));
+  const policyNode = ir.nodes.find((n): n is IRModel => n.type === 'model' && n.id === ir.nodes.find((t): t is IRTrain => t.type === 'train')?.policy);
+  const backend = await selectBackend(ir.pipeline.backend, { params: policyNode ? parameterEstimate(policyNode, o.baseDir) : undefined });
   const stages = ir.nodes.filter((n): n is IRTrain => n.type === 'train').sort((a, b) => a.order - b.order);
   const evals = ir.nodes.filter((n): n is IREval => n.type === 'eval');
 
@@ -263,6 +264,19 @@ function makeTokenizer(m: IRModel, datasets: LoadedDataset[], baseDir: string): 
   const file = path.join(path.resolve(baseDir, m.tokenizer.path), 'tokenizer.json');
   if (!fs.existsSync(file)) throw new RunError(`tokenizer not found: ${file}`, `the model \`${m.name}\` takes its tokenizer from that folder`);
   return loadTokenizerFile(file, { chatTemplate: m.chat_template });
+}
+
+/**
+ * About how many parameters the model has, before anything is loaded (for the backend choice):
+ * from config.json, or from the scratch sizes with a small vocabulary. Undefined if unknown.
+ */
+function parameterEstimate(m: IRModel, baseDir: string): number | undefined {
+  try {
+    const cfg = m.source.kind === 'hf' ? readHfConfig(path.resolve(baseDir, m.source.path)) : configFromScratch(m.source, 256, { bos: 0, eos: 1, pad: 2 }, m.dtype);
+    return parameterCount(cfg);
+  } catch {
+    return undefined; // a missing or bad folder is reported, with its path, right after
+  }
 }
 
 /** A new scratch model from the seed, or a local Hugging Face folder (config.json + safetensors). */

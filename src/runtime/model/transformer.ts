@@ -159,6 +159,11 @@ export class Transformer {
 }
 
 /** Every parameter's Hugging Face name and shape, in a fixed order. */
+/** Number of parameters of a model of this configuration. */
+export function parameterCount(c: ModelConfig): number {
+  return parameterShapes(c).reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
+}
+
 export function parameterShapes(c: ModelConfig): [string, number[]][] {
   const D = c.hidden_size;
   const hd = D / c.num_attention_heads;

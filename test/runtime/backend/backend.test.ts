@@ -37,6 +37,13 @@ describe('selectBackend', () => {
     expect(tf.findBackendFactory('webgpu')).toBeFalsy();
   });
 
+  it('auto does not try webgpu for a small model, and says why; a big one gets it tried', async () => {
+    const small = await selectBackend('auto', { params: 1.3e5 });
+    expect(small.notes.find((n) => n.startsWith('webgpu: '))).toMatch(/^webgpu: not tried for a model of 0\.13M parameters, which samples faster on wasm.*backend = "webgpu"/);
+    const big = await selectBackend('auto', { params: 1.5e9 });
+    if (big.name !== 'webgpu') expect(big.notes.find((n) => n.startsWith('webgpu: '))).not.toMatch(/not tried/);
+  });
+
   it('selecting twice is fine (the webgpu probe is remembered)', async () => {
     const a = await selectBackend('wasm');
     const b = await selectBackend('wasm');
