@@ -13,8 +13,17 @@ export function swapLast(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
+/**
+ * On webgpu our BatchMatMul kernel reads every transposed layout natively
+ * (src/runtime/kernels/webgpu-matmul.ts), and each explicit transpose would be one more kernel:
+ * there the plain tfjs products are used, with tfjs's own gradients.
+ */
+const nativeTransposes = (): boolean => tf.getBackend() === 'webgpu';
+
 /** a·b (batched over leading axes), with a gradient made only of plain products. */
-export const plainMatMul = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+export const plainMatMul = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => (nativeTransposes() ? tf.matMul(a, b) : plainMatMulGrad(a, b));
+
+const plainMatMulGrad = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([a, b]);
   return {
@@ -27,4 +36,4 @@ export const plainMatMul = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc
 }) as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /** a·bᵀ */
-export const matMulT = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => plainMatMul(a, swapLast(b));
+export const matMulT = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => (nativeTransposes() ? tf.matMul(a, b, false, true) : plainMatMulGrad(a, swapLast(b)));

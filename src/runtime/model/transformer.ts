@@ -81,7 +81,7 @@ export class Transformer {
     const Hkv = c.num_key_value_heads;
     const hd = this.headDim;
     let x = tf.gather(this.p('model.embed_tokens.weight'), input.ids) as tf.Tensor3D; // [B, T, D]
-    // Rotary tables for these positions: [B, 1, T, hd/2]
+    // Rotary tables for these positions: [B, 1, T, hd]
     const cos = tf.gather(this.cos, input.positions).expandDims(1) as tf.Tensor4D;
     const sin = tf.gather(this.sin, input.positions).expandDims(1) as tf.Tensor4D;
     const cache: KvCache = { k: [], v: [] };
@@ -190,25 +190,33 @@ function rmsNorm(x: tf.Tensor3D, w: tf.Tensor, eps: number): tf.Tensor3D {
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w) as tf.Tensor3D;
 }
 
-/** cos/sin of position × inverse frequency: [maxPos, hd/2] each (Llama's rotate-half convention). */
+/**
+ * Rotary tables in rotate-half form, [maxPos, hd] each: cos of position × inverse frequency for
+ * both halves, and sin with the first half negated (Llama's rotate-half convention).
+ */
 function ropeTables(maxPos: number, hd: number, theta: number): [tf.Tensor2D, tf.Tensor2D] {
   const half = hd / 2;
-  const cos = new Float32Array(maxPos * half);
-  const sin = new Float32Array(maxPos * half);
+  const cos = new Float32Array(maxPos * hd);
+  const sin = new Float32Array(maxPos * hd);
   for (let p = 0; p < maxPos; p++) {
     for (let i = 0; i < half; i++) {
       const a = p / Math.pow(theta, (2 * i) / hd);
-      cos[p * half + i] = Math.cos(a);
-      sin[p * half + i] = Math.sin(a);
+      cos[p * hd + i] = cos[p * hd + half + i] = Math.cos(a);
+      sin[p * hd + half + i] = Math.sin(a);
+      sin[p * hd + i] = -sin[p * hd + half + i]!;
     }
   }
-  return [tf.tensor2d(cos, [maxPos, half]), tf.tensor2d(sin, [maxPos, half])];
+  return [tf.tensor2d(cos, [maxPos, hd]), tf.tensor2d(sin, [maxPos, hd])];
 }
 
-/** Rotate the two halves of each head: x1·cos − x2·sin, x2·cos + x1·sin. x [B, n, T, hd], cos/sin [B, 1, T, hd/2]. */
+/**
+ * Rotate the two halves of each head: [x1·cos − x2·sin, x2·cos + x1·sin], computed as
+ * x·[cos, cos] + [x2, x1]·[−sin, sin], which is the same arithmetic to the bit (a − b = a + (−b))
+ * in 6 kernels instead of 9. x [B, n, T, hd], cos/sin [B, 1, T, hd].
+ */
 function rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
   const [x1, x2] = tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
-  return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], 3) as tf.Tensor4D;
+  return tf.add(tf.mul(x, cos), tf.mul(tf.concat([x2, x1], 3), sin)) as tf.Tensor4D;
 }
 
 /**
