@@ -39,6 +39,9 @@ if [ "${1:-all}" = next ]; then
   step bench-webgpu 120 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 5 --json
   SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis' step profile-mlp 30 node dist/bench/profile-step.js --backend webgpu --preset mlp
   SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis' step profile-tiny 30 node dist/bench/profile-step.js --backend webgpu --preset tiny
+  # The CPU side of the MLP step (about 120 ms of it was in no timed WebGPU call).
+  step cpuprof-mlp 30 node --cpu-prof --cpu-prof-dir=/tmp/cpuprof dist/bench/profile-step.js --backend webgpu --preset mlp
+  step cpuprof-top 10 bash -c 'node dist/bench/cpuprofile-top.js /tmp/cpuprof/*.cpuprofile 40'
   step shape-0.5b 100 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
   step shape-1.5b 120 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
   exit 0
