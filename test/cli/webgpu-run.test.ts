@@ -1,0 +1,64 @@
+// The whole pipeline through the real binary on webgpu (SFT, on-device token choice, rewards, GRPO
+// updates, checkpoints, evals), against the same run on cpu: the same numbers within float32
+// rounding. Here webgpu is Dawn on Mesa's software GL (SIRIC_WEBGPU_ADAPTER=gles); where that is
+// not installed, the test is skipped with the reason.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { releaseBackend, selectBackend } from '../../src/runtime/backend.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+const BIN = path.join(ROOT, 'bin', 'siric.js');
+const ENV = { ...process.env, SIRIC_WEBGPU_ADAPTER: process.env['SIRIC_WEBGPU_ADAPTER'] ?? 'gles', NO_COLOR: '1' };
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'siric-webgpu-run-'));
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+async function webgpuUnavailable(): Promise<string | null> {
+  process.env['SIRIC_WEBGPU_ADAPTER'] = ENV.SIRIC_WEBGPU_ADAPTER;
+  try {
+    await selectBackend('webgpu');
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await releaseBackend();
+  }
+}
+
+type Row = { type: string; metrics?: Record<string, number | null> };
+function run(backend: string): Row[] {
+  const r = spawnSync(process.execPath, [BIN, 'run', 'test/fixtures/runtime/tiny.siri', '--backend', backend, '--out', path.join(out, backend), '--json'], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Row);
+}
+
+describe('siric run on webgpu', () => {
+  it('trains the tiny pipeline to the cpu backend\'s numbers', async (ctx) => {
+    const why = await webgpuUnavailable();
+    if (why) ctx.skip(`webgpu unavailable: ${why}`);
+    const gpu = run('webgpu');
+    const cpu = run('cpu');
+    const steps = (rows: Row[]) => rows.filter((r) => r.type === 'step').map((r) => r.metrics!);
+    const [g, c] = [steps(gpu), steps(cpu)];
+    expect(g.length).toBe(7);
+    expect(g.length).toBe(c.length);
+    g.forEach((m, i) => {
+      for (const k of ['loss', 'grad_norm', 'response_len_mean', 'reward_mean']) {
+        const [a, b] = [m[k], c[i]![k]];
+        if (b === null || b === undefined) expect(a ?? null).toBeNull();
+        else expect(Math.abs(a! - b), `${k} at step ${i}`).toBeLessThan(1e-4 + 1e-4 * Math.abs(b));
+      }
+    });
+    const evals = (rows: Row[]) => rows.filter((r) => r.type === 'eval').map((r) => [r.metrics?.['accuracy'], r.metrics?.['response_len_mean']]);
+    expect(evals(gpu)).toEqual(evals(cpu));
+    expect(evals(gpu).length).toBeGreaterThan(0);
+    expect(evals(gpu).every(([acc, len]) => typeof acc === 'number' && typeof len === 'number')).toBe(true);
+    expect(gpu.find((r) => r.type === 'run_end')).toBeDefined();
+  }, 240_000);
+});
