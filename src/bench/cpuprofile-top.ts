@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface CpuProfile {
@@ -29,5 +30,20 @@ p.samples.forEach((id, i) => {
   self.set(key, (self.get(key) ?? 0) + dt);
   total += dt;
 });
-process.stdout.write(`${(total / 1000).toFixed(0)} ms sampled\n`);
+process.stdout.write(`${(total / 1000).toFixed(0)} ms sampled; self time:\n`);
 for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(n))) process.stdout.write(`${(us / 1000).toFixed(1).padStart(9)} ms  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}\n`);
+// Inclusive time: a sample counts once for every distinct function on its stack.
+const parent = new Map<number, number>();
+for (const node of p.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+const keyOf = (id: number): string => {
+  const f = byId.get(id)!.callFrame;
+  return `${f.functionName || '(anonymous)'}  ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+};
+const incl = new Map<string, number>();
+p.samples.forEach((id, i) => {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) seen.add(keyOf(at));
+  for (const k of seen) incl.set(k, (incl.get(k) ?? 0) + (p.timeDeltas[i] ?? 0));
+});
+process.stdout.write(`inclusive time:\n`);
+for (const [k, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, Number(n))) process.stdout.write(`${(us / 1000).toFixed(1).padStart(9)} ms  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}\n`);

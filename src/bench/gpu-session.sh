@@ -4,7 +4,7 @@
 # important first. Every step's stdout/stderr lands in $OUT as it is written.
 # Here:   npm ci && npm run build && bash ../shared/gpu/bundle.sh
 # Device: carry [".gpu", "dist"], timeout_s 600, command
-#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead|next]
+#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead|next|diag]
 # (profile: the PyTorch references, the profiles, the pipeline and the model shapes only;
 #  overhead: API time per step by submit batch; next: the follow-up the next session should run)
 # Results land in $OUT (JSON and logs), to be copied into docs/benchmarks.md and docs/real-models.md.
@@ -29,6 +29,25 @@ if [ "${1:-all}" = overhead ]; then
     step "overhead-$preset-$b" 30 node dist/bench/profile-step.js --backend webgpu --preset $preset --submit-batch $b
   done; done
   SIRIC_WEBGPU_SUBMIT_BATCH=1000 step overhead-sample-0.5b 60 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 16 --prompt 64 --new 8
+  exit 0
+fi
+# diag (session 3): Dawn's own costs without tfjs (webgpu-overhead.js), then the step ratios after
+# the upload/AdamW/pool changes, with every WebGPU call timed, unquantized kernel times and a CPU
+# profile of one step; then the real shapes' updates.
+if [ "${1:-all}" = diag ]; then
+  step overhead-raw 40 node dist/bench/webgpu-overhead.js --n 600 --reps 5 --json
+  SIRIC_DAWN_FLAGS='enable-dawn-features=skip_validation,disable_robustness' step overhead-raw-novalidation 40 node dist/bench/webgpu-overhead.js --n 600 --reps 5 --json
+  step torch-tiny 25 python3 src/bench/torch_reference.py '{"vocab":32,"d_model":64,"layers":2,"heads":4,"kv_heads":4,"ffn":256,"tokens":64,"batch":128,"prompt":8,"new_tokens":56,"reps":5,"device":"cuda"}'
+  step torch-mlp 25 python3 src/bench/torch_reference.py '{"model":"mlp","vocab":2048,"d_model":512,"tokens":128,"batch":64,"reps":5,"device":"cuda"}'
+  step bench-webgpu 120 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 5 --json
+  export SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis disable-dawn-features=timestamp_quantization'
+  step profile-mlp 40 node dist/bench/profile-step.js --backend webgpu --preset mlp --cpu-prof-step --cpu-prof-out "$out/mlp.cpuprofile"
+  step cpuprof-mlp 10 node dist/bench/cpuprofile-top.js "$out/mlp.cpuprofile" 40
+  step profile-tiny 40 node dist/bench/profile-step.js --backend webgpu --preset tiny --cpu-prof-step --cpu-prof-out "$out/tiny.cpuprofile"
+  step cpuprof-tiny 10 node dist/bench/cpuprofile-top.js "$out/tiny.cpuprofile" 40
+  unset SIRIC_DAWN_FLAGS
+  step shape-0.5b 90 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
+  cat "$out/steps.log"
   exit 0
 fi
 # next: the follow-up to the first session's changes (uploads, fused AdamW, the pool): the step

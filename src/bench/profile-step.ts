@@ -1,7 +1,8 @@
 // Where a training step's time goes on a backend: kernels per step, GPU (or CPU) time per kernel
 // kind from tf.profile, the wall time of the step, and two floors that bound it from below — the
 // cost of one tiny dispatched op, and of one read-back. Usage (after a build):
-//   node dist/bench/profile-step.js [--backend webgpu|wasm|cpu] [--preset mlp|tiny|small] [--submit-batch N] [--json]
+//   node dist/bench/profile-step.js [--backend webgpu|wasm|cpu] [--preset mlp|tiny|small] [--submit-batch N]
+//        [--cpu-prof-step [--cpu-prof-out F]] [--json]
 import * as tf from '@tensorflow/tfjs';
 import { assertDeviceHealthy, releaseBackend, selectBackend, type BackendRequest } from '../runtime/backend.js';
 import { buildMlpStep, buildTrainStep, PRESETS } from './train-bench.js';
@@ -54,11 +55,37 @@ function instrumentWebgpu(): void {
   timeMethod(device, 'createBindGroup', 'device.createBindGroup');
   timeMethod(device, 'createCommandEncoder', 'device.createCommandEncoder');
   timeMethod(device, 'createBuffer', 'device.createBuffer');
+  for (const m of ['createComputePipeline', 'createComputePipelineAsync', 'createShaderModule', 'createBindGroupLayout', 'createPipelineLayout', 'createQuerySet']) timeMethod(device, m, `device.${m}`);
   // Read-backs wait in mapAsync: wrap it on the buffers' prototype, which staging buffers share.
   const probe = (device['createBuffer'] as Fn).call(device, { size: 4, usage: 1 | 8 }) as Record<string, unknown>; // MAP_READ | COPY_DST
-  timeMethod(Object.getPrototypeOf(probe) as Record<string, unknown>, 'mapAsync', 'buffer.mapAsync (until mapped)');
+  const bufferProto = Object.getPrototypeOf(probe) as Record<string, unknown>;
+  timeMethod(bufferProto, 'mapAsync', 'buffer.mapAsync (until mapped)');
+  for (const m of ['getMappedRange', 'unmap', 'destroy']) timeMethod(bufferProto, m, `buffer.${m}`);
   (probe['destroy'] as Fn).call(probe);
+  // Encoding: the command encoder's and compute pass's calls, on their prototypes.
+  const enc = (device['createCommandEncoder'] as Fn).call(device) as Record<string, unknown>;
+  const encProto = Object.getPrototypeOf(enc) as Record<string, unknown>;
+  for (const m of ['beginComputePass', 'copyBufferToBuffer', 'finish', 'resolveQuerySet']) timeMethod(encProto, m, `encoder.${m}`);
+  const pass = (enc['beginComputePass'] as Fn).call(enc) as Record<string, unknown>;
+  const passProto = Object.getPrototypeOf(pass) as Record<string, unknown>;
+  for (const m of ['setPipeline', 'setBindGroup', 'dispatchWorkgroups', 'end']) timeMethod(passProto, m, `pass.${m}`);
+  (pass['end'] as Fn).call(pass);
   apiTime.clear();
+}
+
+/** A V8 CPU profile of `n` calls of f, written to `file` (read it with dist/bench/cpuprofile-top.js). */
+async function cpuProfile(f: () => Promise<void>, file: string, n = 3): Promise<void> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  for (let i = 0; i < n; i++) await f();
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(file, JSON.stringify(profile));
+  session.disconnect();
 }
 
 async function main(): Promise<void> {
@@ -69,6 +96,8 @@ async function main(): Promise<void> {
   const preset = arg('preset', 'mlp');
   const built = preset === 'mlp' ? buildMlpStep() : buildTrainStep(PRESETS[preset]!);
   const stepMs = await wall(built.step, 5);
+  // The JavaScript side of one step: with --cpu-prof-step, a V8 CPU profile of it alone.
+  if (process.argv.includes('--cpu-prof-step')) await cpuProfile(built.step, arg('cpu-prof-out', 'step.cpuprofile'));
   instrumentWebgpu();
   const t0 = performance.now();
   await built.step();
@@ -111,7 +140,7 @@ async function main(): Promise<void> {
   }, 20);
   x.dispose();
   assertDeviceHealthy();
-  const report = { backend: `${backend.name} (${backend.device})`, preset, submit_batch: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') ?? null, step_ms: +stepMs.toFixed(2), instrumented_step_ms: +instrumentedMs.toFixed(2), api, kernels_per_step: prof.kernels.length, kernel_ms_total: +kernelMs.toFixed(2), per_op_us: +opUs.toFixed(1), readback_ms: +readMs.toFixed(3), kinds };
+  const report = { backend: `${backend.name} (${backend.device})`, preset, submit_batch: tf.getBackend() === 'webgpu' ? tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') : null, step_ms: +stepMs.toFixed(2), instrumented_step_ms: +instrumentedMs.toFixed(2), api, kernels_per_step: prof.kernels.length, kernel_ms_total: +kernelMs.toFixed(2), per_op_us: +opUs.toFixed(1), readback_ms: +readMs.toFixed(3), kinds };
   if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(report) + '\n');
   else {
     process.stdout.write(`${report.backend}  ${preset}: step ${report.step_ms} ms wall, ${report.kernels_per_step} kernels, ${report.kernel_ms_total} ms in kernels; one tiny op ${report.per_op_us} µs, one read-back ${report.readback_ms} ms\n`);

@@ -1,5 +1,6 @@
 // The webgpu backend: Dawn (the optional `webgpu` package) under tfjs-backend-webgpu, with what
-// siric adds to it: every adapter limit requested, uploads through queue.writeBuffer, GPU errors
+// siric adds to it: every adapter limit requested, uploads through queue.writeBuffer, cached
+// uniforms and bind groups (webgpu-dispatch-cache.ts), GPU errors
 // turned into RunErrors, a trim of tfjs's buffer pool, and a software device for tests
 // (SIRIC_WEBGPU_ADAPTER=gles). backend.ts decides when to try it.
 import { existsSync, readdirSync } from 'node:fs';
@@ -7,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Attempt, firstLine, isNotInstalled } from './backend-attempt.js';
 import { registerTrainingKernels } from './kernels/index.js';
 import { RunError } from './types.js';
+import { clearDispatchCaches, installDispatchCaches, memoizeBindGroupLayouts } from './webgpu-dispatch-cache.js';
 
 interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string };
@@ -122,6 +124,14 @@ async function createWebgpuBackend(gpu: GpuLike, Backend: new (device: unknown, 
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   const backend = new Backend(device, adapter.info);
   uploadWithWriteBuffer(backend as unknown as UploadingBackend);
+  // SIRIC_WEBGPU_DISPATCH_CACHE=0 turns the caches off (for measurements).
+  if (process.env['SIRIC_WEBGPU_DISPATCH_CACHE'] !== '0') {
+    const pipeline = (globalThis as unknown as { GPUComputePipeline?: { prototype: Record<string, unknown> } }).GPUComputePipeline;
+    if (pipeline) {
+      memoizeBindGroupLayouts(pipeline.prototype);
+      installDispatchCaches(backend);
+    }
+  }
   return backend;
 }
 
@@ -223,6 +233,7 @@ export function trimGpuBufferPool(limitBytes = Number(process.env['SIRIC_WEBGPU_
   let free = 0;
   for (const list of pool.freeBuffers.values()) for (const b of list) free += b.size;
   if (free <= limitBytes) return 0;
+  clearDispatchCaches(); // cached bind groups may name the buffers about to be destroyed
   // Empty the lists but keep their keys: tfjs stops pooling released buffers once the map is empty.
   for (const list of pool.freeBuffers.values()) {
     for (const b of list) b.destroy();

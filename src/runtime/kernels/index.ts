@@ -6,6 +6,7 @@
 // kernels, the ragged and string kernels and Draw (none used by a decoder-only LM).
 
 import * as tf from '@tensorflow/tfjs';
+import { registerGradients } from './gradients.js';
 import { unsortedSegmentSumCpu, unsortedSegmentSumWasm } from './unsorted-segment-sum.js';
 import { registerWebgpuKernels } from './webgpu-matmul.js';
 
@@ -29,6 +30,7 @@ const REPLACEMENTS: Replacement[] = [
  * `Kernel@backend` names registered by this call.
  */
 export function registerTrainingKernels(): string[] {
+  registerGradients();
   const done: string[] = [];
   for (const r of REPLACEMENTS) {
     const existing = tf.getKernel(r.kernelName, r.backendName);
