@@ -4,7 +4,7 @@
 # important first. Every step's stdout/stderr lands in $OUT as it is written.
 # Here:   npm ci && npm run build && bash ../shared/gpu/bundle.sh
 # Device: carry [".gpu", "dist"], timeout_s 600, command
-#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead|next|diag]
+#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead|next|diag|quick]
 # (profile: the PyTorch references, the profiles, the pipeline and the model shapes only;
 #  overhead: API time per step by submit batch; next: the follow-up the next session should run)
 # Results land in $OUT (JSON and logs), to be copied into docs/benchmarks.md and docs/real-models.md.
@@ -47,6 +47,19 @@ if [ "${1:-all}" = diag ]; then
   step cpuprof-tiny 10 node dist/bench/cpuprofile-top.js "$out/tiny.cpuprofile" 40
   unset SIRIC_DAWN_FLAGS
   step shape-0.5b 90 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
+  cat "$out/steps.log"
+  exit 0
+fi
+# quick (session 3, after the dispatch caches): step ratios, profiles with CPU profiles, 0.5B decode.
+if [ "${1:-all}" = quick ]; then
+  step bench-webgpu 150 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 5 --json
+  export SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis disable-dawn-features=timestamp_quantization'
+  step profile-tiny 40 node dist/bench/profile-step.js --backend webgpu --preset tiny --cpu-prof-step --cpu-prof-out "$out/tiny.cpuprofile"
+  step cpuprof-tiny 10 node dist/bench/cpuprofile-top.js "$out/tiny.cpuprofile" 60
+  step profile-mlp 40 node dist/bench/profile-step.js --backend webgpu --preset mlp --cpu-prof-step --cpu-prof-out "$out/mlp.cpuprofile"
+  step cpuprof-mlp 10 node dist/bench/cpuprofile-top.js "$out/mlp.cpuprofile" 40
+  unset SIRIC_DAWN_FLAGS
+  step shape-0.5b 60 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16
   cat "$out/steps.log"
   exit 0
 fi

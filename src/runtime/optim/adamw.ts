@@ -13,6 +13,7 @@
 // tensors in matmuls + embeddings decay, all biases and layernorms don't") and agrees with the
 // Hugging Face Trainer's default of excluding biases and norm weights.
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_MOMENTS, ADAM_PARAM, hasFusedAdam } from '../kernels/webgpu-adamw.js';
 import { RunError } from '../types.js';
 
 export interface AdamWConfig {
@@ -24,7 +25,10 @@ export interface AdamWConfig {
   eps?: number;
   /** λ, default 0.01 (PyTorch's default). */
   weightDecay?: number;
-  /** Update parameters in flat groups (same numbers, fewer kernels); default: on webgpu only. */
+  /**
+   * Packed mode: parameters in flat groups with their moments in one tensor per group (the same
+   * numbers in far fewer kernels; on webgpu two fused kernels per group). Default: on webgpu only.
+   */
   fuse?: boolean;
 }
 
@@ -38,14 +42,28 @@ export interface AdamWState {
   v: Record<string, Float32Array>;
 }
 
+/** Parameters updated together in packed mode, with their moments in one [2n] tensor (m, then v). */
+interface PackedGroup {
+  names: string[];
+  sizes: number[];
+  /** Where each parameter starts in the group's flat order. */
+  offsets: number[];
+  n: number;
+  decays: boolean;
+  mv: tf.Variable;
+}
+
 export class AdamW {
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly eps: number;
   private readonly weightDecay: number;
-  private readonly fuse: boolean | undefined;
+  /** Per-parameter moments (unpacked mode). */
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
+  /** Packed mode: groups of parameters, and each parameter's group. */
+  private readonly packed: PackedGroup[] = [];
+  private readonly groupOf = new Map<string, PackedGroup>();
   private t = 0;
 
   /** `params`: parameter name → variable (the model's own map; updated in place). */
@@ -57,7 +75,17 @@ export class AdamW {
     this.beta2 = cfg.beta2 ?? 0.999;
     this.eps = cfg.eps ?? 1e-8;
     this.weightDecay = cfg.weightDecay ?? 0.01;
-    this.fuse = cfg.fuse;
+    if (cfg.fuse ?? tf.getBackend() === 'webgpu') {
+      for (const names of this.fusedGroups()) {
+        const sizes = names.map((n) => params.get(n)!.size);
+        const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+        const n = sizes.reduce((a, b) => a + b, 0);
+        const g: PackedGroup = { names, sizes, offsets, n, decays: this.decays(names[0]!), mv: tf.tidy(() => tf.variable(tf.zeros([2 * n]), false)) };
+        this.packed.push(g);
+        for (const name of names) this.groupOf.set(name, g);
+      }
+      return;
+    }
     for (const [name, p] of params) {
       // The zeros are temporaries (a variable keeps its own reference to the data).
       this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
@@ -91,50 +119,84 @@ export class AdamW {
     const bc2 = 1 - b2 ** this.t;
     // The step's constants as tensors made once, not once per parameter: on a GPU each is an upload
     // (tfjs turns a number operand into a new scalar tensor at every op). Same float32 values.
-    const c = tf.tidy(() => ({ b1: tf.scalar(b1), nb1: tf.scalar(1 - b1), b2: tf.scalar(b2), nb2: tf.scalar(1 - b2), bc1: tf.scalar(bc1), bc2: tf.scalar(bc2), eps: tf.scalar(eps), lr: tf.scalar(lr), decay: tf.scalar(this.weightDecay) }));
-    const update = (p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, decays: boolean): [tf.Tensor, tf.Tensor, tf.Tensor] => {
-      const m1 = tf.add(tf.mul(c.b1, m), tf.mul(c.nb1, g));
-      const v1 = tf.add(tf.mul(c.b2, v), tf.mul(c.nb2, tf.square(g)));
+    const c = tf.tidy(() => ({ steps: tf.tensor1d([bc1, bc2, lr]), b1: tf.scalar(b1), nb1: tf.scalar(1 - b1), b2: tf.scalar(b2), nb2: tf.scalar(1 - b2), bc1: tf.scalar(bc1), bc2: tf.scalar(bc2), eps: tf.scalar(eps), lr: tf.scalar(lr), decay: tf.scalar(this.weightDecay) }));
+    const moments = (m: tf.Tensor, v: tf.Tensor, g: tf.Tensor): [tf.Tensor, tf.Tensor] => [tf.add(tf.mul(c.b1, m), tf.mul(c.nb1, g)), tf.add(tf.mul(c.b2, v), tf.mul(c.nb2, tf.square(g)))];
+    const param = (p: tf.Tensor, m1: tf.Tensor, v1: tf.Tensor, decays: boolean): tf.Tensor => {
       const u = tf.div(tf.div(m1, c.bc1), tf.add(tf.sqrt(tf.div(v1, c.bc2)), c.eps)); // m̂ / (√v̂ + ε)
       const step = decays ? tf.add(u, tf.mul(c.decay, p)) : u;
-      return [tf.sub(p, tf.mul(c.lr, step)), m1, v1];
+      return tf.sub(p, tf.mul(c.lr, step));
     };
-    for (const group of this.groups(grads)) {
-      const decays = this.decays(group[0]!) && this.weightDecay > 0;
-      tf.tidy(() => {
-        const ps = group.map((n) => this.params.get(n)!);
-        const ms = group.map((n) => this.m.get(n)!);
-        const vs = group.map((n) => this.v.get(n)!);
-        if (group.length === 1) {
-          const [p1, m1, v1] = update(ps[0]!, ms[0]!, vs[0]!, grads.get(group[0]!)!, decays);
-          ms[0]!.assign(m1);
-          vs[0]!.assign(v1);
-          ps[0]!.assign(p1);
-          return;
-        }
-        // Several parameters as one flat tensor: the same elementwise arithmetic, so the same
-        // numbers, in about 16 kernels instead of 16 per parameter (plus the copies in and out).
-        const flat = (ts: tf.Tensor[]): tf.Tensor => tf.concat(ts.map((t) => t.reshape([-1])));
-        const sizes = ps.map((x) => x.size);
-        const outs = update(flat(ps), flat(ms), flat(vs), flat(group.map((n) => grads.get(n)!)), decays).map((t) => tf.split(t, sizes));
-        group.forEach((_, i) => {
-          ms[i]!.assign(outs[1]![i]!.reshape(ms[i]!.shape));
-          vs[i]!.assign(outs[2]![i]!.reshape(vs[i]!.shape));
-          ps[i]!.assign(outs[0]![i]!.reshape(ps[i]!.shape));
+    if (this.packed.length === 0) {
+      for (const [name, g] of grads) {
+        tf.tidy(() => {
+          const p = this.params.get(name)!;
+          const [m, v] = [this.m.get(name)!, this.v.get(name)!];
+          const [m1, v1] = moments(m, v, g);
+          const p1 = param(p, m1, v1, this.decays(name) && this.weightDecay > 0);
+          m.assign(m1);
+          v.assign(v1);
+          p.assign(p1);
         });
-      });
+      }
+    } else {
+      const fused = hasFusedAdam();
+      for (const group of this.packed) {
+        const decays = group.decays && this.weightDecay > 0;
+        const covered = group.names.filter((n) => grads.has(n));
+        if (covered.length === 0) continue;
+        tf.tidy(() => {
+          const flat = (ts: tf.Tensor[]): tf.Tensor => (ts.length === 1 ? ts[0]!.reshape([-1]) : tf.concat(ts.map((t) => t.reshape([-1]))));
+          const n = group.n;
+          if (covered.length < group.names.length) {
+            // Some parameters have no gradient: update the others one by one, leaving theirs alone.
+            const ms: tf.Tensor[] = [];
+            const vs: tf.Tensor[] = [];
+            group.names.forEach((name, i) => {
+              const [o, k] = [group.offsets[i]!, group.sizes[i]!];
+              const [m, v] = [tf.slice(group.mv, [o], [k]), tf.slice(group.mv, [n + o], [k])];
+              const g = grads.get(name);
+              if (!g) return void (ms.push(m), vs.push(v));
+              const p = this.params.get(name)!;
+              const [m1, v1] = moments(m, v, g.reshape([-1]));
+              ms.push(m1);
+              vs.push(v1);
+              p.assign(param(p, m1.reshape(p.shape), v1.reshape(p.shape), decays));
+            });
+            group.mv.assign(tf.concat([...ms, ...vs]));
+            return;
+          }
+          // The whole group as flat tensors: the same elementwise arithmetic on the concatenation.
+          const g = flat(group.names.map((name) => grads.get(name)!));
+          const p = flat(group.names.map((name) => this.params.get(name)!));
+          let mv1: tf.Tensor;
+          let p1: tf.Tensor;
+          if (fused) {
+            mv1 = tf.engine().runKernel(ADAM_MOMENTS, { mv: group.mv, g }, { b1, nb1: 1 - b1, b2, nb2: 1 - b2 } as unknown as tf.NamedAttrMap) as tf.Tensor;
+            p1 = tf.engine().runKernel(ADAM_PARAM, { p, mv: mv1, s: c.steps }, { eps, decay: decays ? this.weightDecay : 0 } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          } else {
+            const [m1, v1] = moments(tf.slice(group.mv, [0], [n]), tf.slice(group.mv, [n], [n]), g);
+            mv1 = tf.concat([m1, v1]);
+            p1 = param(p, m1, v1, decays);
+          }
+          group.mv.assign(mv1);
+          const parts = group.names.length === 1 ? [p1] : tf.split(p1, group.sizes);
+          group.names.forEach((name, i) => {
+            const v = this.params.get(name)!;
+            v.assign(parts[i]!.reshape(v.shape));
+          });
+        });
+      }
     }
     tf.dispose(Object.values(c));
   }
 
   /**
-   * The parameters updated together: those with the same decay rule, up to FUSE_LIMIT values a
-   * group, where fusing pays (webgpu, where every kernel has a fixed cost far above its
-   * arithmetic; or when asked); otherwise one group per parameter.
+   * Packed mode's groups: parameters with the same decay rule, in the model's order, up to
+   * FUSE_LIMIT values a group. Fusing pays where every kernel has a fixed cost far above its
+   * arithmetic (webgpu: the default there), or when asked.
    */
-  private groups(grads: Map<string, tf.Tensor>): string[][] {
-    const names = [...grads.keys()];
-    if (!(this.fuse ?? tf.getBackend() === 'webgpu')) return names.map((n) => [n]);
+  private fusedGroups(): string[][] {
+    const names = [...this.params.keys()];
     const out: string[][] = [];
     for (const decayed of [true, false]) {
       let size = Infinity;
@@ -155,7 +217,15 @@ export class AdamW {
   async exportState(): Promise<AdamWState> {
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
-    for (const name of this.params.keys()) {
+    for (const g of this.packed) {
+      const all = (await g.mv.data()) as Float32Array;
+      g.names.forEach((name, i) => {
+        const [o, k] = [g.offsets[i]!, g.sizes[i]!];
+        m[name] = all.slice(o, o + k);
+        v[name] = all.slice(g.n + o, g.n + o + k);
+      });
+    }
+    for (const name of this.m.keys()) {
       m[name] = new Float32Array(await this.m.get(name)!.data());
       v[name] = new Float32Array(await this.v.get(name)!.data());
     }
@@ -173,7 +243,16 @@ export class AdamW {
         if (data.length !== p.size) throw new RunError(`optimizer state (${kind}) for ${name} has ${data.length} values, the parameter ${p.size}`);
       }
     }
+    for (const g of this.packed) {
+      const all = new Float32Array(2 * g.n);
+      g.names.forEach((name, i) => {
+        all.set(s.m[name]!, g.offsets[i]!);
+        all.set(s.v[name]!, g.n + g.offsets[i]!);
+      });
+      tf.tidy(() => g.mv.assign(tf.tensor1d(all)));
+    }
     for (const [name, p] of this.params) {
+      if (this.groupOf.has(name)) continue;
       tf.tidy(() => {
         // Copies: a backend may keep the array it is given, and the caller's must stay theirs.
         this.m.get(name)!.assign(tf.tensor(s.m[name]!.slice(), p.shape, 'float32'));
@@ -185,9 +264,11 @@ export class AdamW {
 
   /** Free the moments (the parameters belong to the model). */
   dispose(): void {
-    for (const x of [...this.m.values(), ...this.v.values()]) x.dispose();
+    for (const x of [...this.m.values(), ...this.v.values(), ...this.packed.map((g) => g.mv)]) x.dispose();
     this.m.clear();
     this.v.clear();
+    this.packed.length = 0;
+    this.groupOf.clear();
   }
 }
 

@@ -173,6 +173,47 @@ describe('webgpu uploads', () => {
   }, 120_000);
 });
 
+describe('AdamW on webgpu', () => {
+  it('updates each group with the two fused kernels, and gives the cpu per-parameter numbers over 3 steps (one without a gradient for a bias)', async (ctx) => {
+    const run = async (fuse: boolean) => {
+      const m = model();
+      const opt = new AdamW(m.params, { weightDecay: 0.1, fuse });
+      const kernels: string[] = [];
+      const engine = tf.engine();
+      const runKernel = engine.runKernel.bind(engine);
+      engine.runKernel = ((name: string, ...rest: unknown[]) => (kernels.push(name), (runKernel as (...a: unknown[]) => unknown)(name, ...rest))) as typeof engine.runKernel;
+      try {
+        for (let step = 1; step <= 3; step++) {
+          const grads = new Map<string, tf.Tensor>([...m.params].filter(([n]) => !(step === 2 && n.endsWith('0.input_layernorm.weight'))).map(([n, p]) => [n, tf.tidy(() => tf.sin(tf.mul(p, 37 * step)))]));
+          opt.step(grads, 1e-2);
+          tf.dispose([...grads.values()]);
+        }
+      } finally {
+        engine.runKernel = runKernel;
+      }
+      const state = await opt.exportState();
+      const weights = Object.fromEntries(Object.entries(await m.exportWeights()).map(([k, t]) => [k, t.data]));
+      opt.dispose();
+      m.dispose();
+      return { kernels, state, weights };
+    };
+    await selectBackend('cpu');
+    const want = await run(false);
+    const why = await use('webgpu');
+    if (why) ctx.skip(`webgpu unavailable: ${why}`);
+    const got = await run(true);
+    assertDeviceHealthy();
+    // Two groups (decayed matrices, undecayed norms); step 2 updates the norms' group one by one.
+    expect(got.kernels.filter((k) => k === 'SiricAdamMoments').length).toBe(5);
+    expect(got.kernels.filter((k) => k === 'SiricAdamParam').length).toBe(5);
+    for (const [k, w] of Object.entries(want.weights)) expect(relDiff(got.weights[k]!, w), k).toBeLessThan(1e-5);
+    for (const k of Object.keys(want.state.m)) {
+      expect(relDiff(got.state.m[k]!, want.state.m[k]!), `m ${k}`).toBeLessThan(1e-5);
+      expect(relDiff(got.state.v[k]!, want.state.v[k]!), `v ${k}`).toBeLessThan(1e-5);
+    }
+  }, 120_000);
+});
+
 describe('webgpu dispatch caches', () => {
   /** `steps` training steps of one model; the cache counters' change over each step; the final weights. */
   async function train(steps: number): Promise<{ misses: number[]; hits: number[]; weights: Record<string, Float32Array> }> {
