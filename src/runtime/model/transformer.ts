@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
 import type { HostTensor, ModelConfig } from '../types.js';
 import { RunError } from '../types.js';
+import { attentionFused, rmsNormFused, ropeFused, useFusedBlocks } from './fused.js';
 import { matMulT, plainMatMul } from './ops.js';
 
 /** Keys and values of every layer for the positions seen so far: [B, Hkv, S, hd] each. */
@@ -85,30 +86,35 @@ export class Transformer {
     const cos = tf.gather(this.cos, input.positions).expandDims(1) as tf.Tensor4D;
     const sin = tf.gather(this.sin, input.positions).expandDims(1) as tf.Tensor4D;
     const cache: KvCache = { k: [], v: [] };
+    // On webgpu, RMSNorm, rotary embedding and attention as single ops with their own gradients (fused.ts).
+    const fused = useFusedBlocks();
+    const norm = fused ? (t: tf.Tensor3D, w: tf.Tensor, eps: number) => rmsNormFused(t, w, eps) as tf.Tensor3D : rmsNorm;
+    const rot = fused ? ropeFused : rope;
+    const attend = fused ? attentionFused : attention;
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const pre = `model.layers.${l}`;
-      const h = rmsNorm(x, this.p(`${pre}.input_layernorm.weight`), c.rms_norm_eps);
+      const h = norm(x, this.p(`${pre}.input_layernorm.weight`), c.rms_norm_eps);
       const q = this.heads(this.linear(h, `${pre}.self_attn.q_proj`), B, T, H, hd); // [B, H, T, hd]
       let k = this.heads(this.linear(h, `${pre}.self_attn.k_proj`), B, T, Hkv, hd); // [B, Hkv, T, hd]
       let v = this.heads(this.linear(h, `${pre}.self_attn.v_proj`), B, T, Hkv, hd);
-      const qr = rope(q, cos, sin);
-      k = rope(k, cos, sin);
+      const qr = rot(q, cos, sin);
+      k = rot(k, cos, sin);
       if (input.cache) {
         k = tf.concat([input.cache.k[l]!, k], 2); // [B, Hkv, S, hd]
         v = tf.concat([input.cache.v[l]!, v], 2);
       }
       cache.k.push(k);
       cache.v.push(v);
-      const att = attention(qr, k, v, input.mask, H / Hkv); // [B, T, H*hd]
+      const att = attend(qr, k, v, input.mask, H / Hkv); // [B, T, H*hd]
       x = tf.add(x, this.linear(att, `${pre}.self_attn.o_proj`));
-      const h2 = rmsNorm(x, this.p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
+      const h2 = norm(x, this.p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
       const gate = this.linear(h2, `${pre}.mlp.gate_proj`);
       const up = this.linear(h2, `${pre}.mlp.up_proj`);
       x = tf.add(x, this.linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), `${pre}.mlp.down_proj`));
     }
     const Tout = input.lastOnly ? 1 : T;
     if (input.lastOnly && T > 1) x = tf.slice(x, [0, T - 1, 0], [B, 1, D]);
-    x = rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps);
+    x = norm(x, this.p('model.norm.weight'), c.rms_norm_eps);
     const head = c.tie_word_embeddings ? this.p('model.embed_tokens.weight') : this.p('lm_head.weight');
     const logits = matMulT(x.reshape([B * Tout, D]), head).reshape([B, Tout, c.vocab_size]) as tf.Tensor3D;
     return { logits, cache };
