@@ -63,12 +63,12 @@ export function ropeFused(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): t
 
 /**
  * Scaled dot-product attention with grouped KV heads, as transformer.ts's `attention`: q [B, H, T, hd],
- * k/v [B, Hkv, S, hd], an additive mask [1 or B, 1, T, S] → [B, T, H·hd]. The query heads of a KV
+ * k/v [B, Hkv, S, hd], an additive mask [1 or B, 1, T, S] → [B·T, H·hd]. The query heads of a KV
  * group are folded into the time axis. Backward, with P the probabilities and dO the output's
  * gradient in the folded layout: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = (dP·P − Σ(dP·P)·P)·scale (softmax's
  * gradient as tfjs writes it), dQ = dS·K, dK = dSᵀ·Q.
  */
-export function attentionFused(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, group: number): tf.Tensor3D {
+export function attentionFused(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, group: number): tf.Tensor2D {
   const [B, H, T, hd] = q.shape;
   const Hkv = k.shape[1];
   const S = k.shape[2];
@@ -81,7 +81,7 @@ export function attentionFused(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, m
     (save as tf.GradSaveFunc)([qg, ki, vi, p]);
     const out = tf.matMul(p, vi); // [B, Hkv, group*T, hd]
     return {
-      value: tf.reshape(tf.transpose(tf.reshape(out, [B, H, T, hd]), [0, 2, 1, 3]), [B, T, H * hd]),
+      value: tf.reshape(tf.transpose(tf.reshape(out, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]),
       gradFunc: (dy, [sq, sk, sv, sp]) => {
         const dO = tf.reshape(tf.transpose(tf.reshape(dy, [B, T, H, hd]), [0, 2, 1, 3]), [B, Hkv, group * T, hd]);
         const dV = tf.matMul(sp!, dO, true, false);
@@ -93,5 +93,5 @@ export function attentionFused(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, m
       },
     };
   });
-  return f(q, k, v) as tf.Tensor3D;
+  return f(q, k, v) as tf.Tensor2D;
 }

@@ -6,13 +6,21 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
 import type { HostTensor, ModelConfig } from '../types.js';
 import { RunError } from '../types.js';
+import { writeKvRows } from '../kernels/webgpu-kv.js';
 import { attentionFused, rmsNormFused, ropeFused, useFusedBlocks } from './fused.js';
 import { matMulT, plainMatMul } from './ops.js';
 
-/** Keys and values of every layer for the positions seen so far: [B, Hkv, S, hd] each. */
+/**
+ * Keys and values of every layer for the positions seen so far: [B, Hkv, S, hd] each. Without
+ * `length` the cache holds exactly those S positions and a forward pass returns a longer copy.
+ * With `length` (webgpu only: kernels/webgpu-kv.ts) the tensors have a fixed capacity S, the
+ * first `length` rows are filled, and a forward pass writes its T new rows into them in place and
+ * returns the same tensors with length + T; the mask must then cover all S rows.
+ */
 export interface KvCache {
   k: tf.Tensor4D[];
   v: tf.Tensor4D[];
+  length?: number;
 }
 
 export interface ForwardInput {
@@ -20,7 +28,7 @@ export interface ForwardInput {
   ids: tf.Tensor2D;
   /** Rotary position of each token, [B, T] int32 (a left-padded prompt starts at 0 after its pads). */
   positions: tf.Tensor2D;
-  /** Additive attention mask [B, 1, T, S] or, when every row has the same, [1, 1, T, S] (0 where allowed, a large negative where not), S = cached + T. */
+  /** Additive attention mask [B, 1, T, S] or, when every row has the same, [1, 1, T, S] (0 where allowed, a large negative where not), S = cached + T (a fixed-capacity cache: its capacity). */
   mask: tf.Tensor4D;
   cache?: KvCache;
   /** Only the last position's logits ([B, 1, V]): a prefill needs no more, and [B, T, V] can be gigabytes. */
@@ -81,14 +89,18 @@ export class Transformer {
     const H = c.num_attention_heads;
     const Hkv = c.num_key_value_heads;
     const hd = this.headDim;
-    let x = tf.gather(this.p('model.embed_tokens.weight'), input.ids) as tf.Tensor3D; // [B, T, D]
+    // Activations stay [B·T, D] between blocks: each linear layer is then one product, without the
+    // two reshapes (and their gradients) a [B, T, D] layout costs around it.
+    let x = tf.gather(this.p('model.embed_tokens.weight'), input.ids.reshape([B * T])) as tf.Tensor2D; // [B·T, D]
     // Rotary tables for these positions: [B, 1, T, hd]
     const cos = tf.gather(this.cos, input.positions).expandDims(1) as tf.Tensor4D;
     const sin = tf.gather(this.sin, input.positions).expandDims(1) as tf.Tensor4D;
-    const cache: KvCache = { k: [], v: [] };
+    const inPlace = input.cache?.length !== undefined;
+    const cache: KvCache = inPlace ? { k: input.cache!.k, v: input.cache!.v, length: input.cache!.length! + T } : { k: [], v: [] };
+    const at = inPlace ? tf.scalar(input.cache!.length!, 'int32') : undefined; // where the new rows go
     // On webgpu, RMSNorm, rotary embedding and attention as single ops with their own gradients (fused.ts).
     const fused = useFusedBlocks();
-    const norm = fused ? (t: tf.Tensor3D, w: tf.Tensor, eps: number) => rmsNormFused(t, w, eps) as tf.Tensor3D : rmsNorm;
+    const norm = fused ? (t: tf.Tensor2D, w: tf.Tensor, eps: number) => rmsNormFused(t, w, eps) as tf.Tensor2D : rmsNorm;
     const rot = fused ? ropeFused : rope;
     const attend = fused ? attentionFused : attention;
     for (let l = 0; l < c.num_hidden_layers; l++) {
@@ -99,13 +111,19 @@ export class Transformer {
       let v = this.heads(this.linear(h, `${pre}.self_attn.v_proj`), B, T, Hkv, hd);
       const qr = rot(q, cos, sin);
       k = rot(k, cos, sin);
-      if (input.cache) {
-        k = tf.concat([input.cache.k[l]!, k], 2); // [B, Hkv, S, hd]
-        v = tf.concat([input.cache.v[l]!, v], 2);
+      if (inPlace) {
+        writeKvRows(cache.k[l]!, k, input.cache!.length!, at!);
+        writeKvRows(cache.v[l]!, v, input.cache!.length!, at!);
+        [k, v] = [cache.k[l]!, cache.v[l]!];
+      } else {
+        if (input.cache) {
+          k = tf.concat([input.cache.k[l]!, k], 2); // [B, Hkv, S, hd]
+          v = tf.concat([input.cache.v[l]!, v], 2);
+        }
+        cache.k.push(k);
+        cache.v.push(v);
       }
-      cache.k.push(k);
-      cache.v.push(v);
-      const att = attend(qr, k, v, input.mask, H / Hkv); // [B, T, H*hd]
+      const att = attend(qr, k, v, input.mask, H / Hkv); // [B·T, H*hd]
       x = tf.add(x, this.linear(att, `${pre}.self_attn.o_proj`));
       const h2 = norm(x, this.p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
       const gate = this.linear(h2, `${pre}.mlp.gate_proj`);
@@ -113,25 +131,24 @@ export class Transformer {
       x = tf.add(x, this.linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), `${pre}.mlp.down_proj`));
     }
     const Tout = input.lastOnly ? 1 : T;
-    if (input.lastOnly && T > 1) x = tf.slice(x, [0, T - 1, 0], [B, 1, D]);
+    if (input.lastOnly && T > 1) x = tf.slice(x.reshape([B, T, D]), [0, T - 1, 0], [B, 1, D]).reshape([B, D]);
     x = norm(x, this.p('model.norm.weight'), c.rms_norm_eps);
     const head = c.tie_word_embeddings ? this.p('model.embed_tokens.weight') : this.p('lm_head.weight');
-    const logits = matMulT(x.reshape([B * Tout, D]), head).reshape([B, Tout, c.vocab_size]) as tf.Tensor3D;
+    const logits = matMulT(x, head).reshape([B, Tout, c.vocab_size]) as tf.Tensor3D;
     return { logits, cache };
   }
 
-  /** x [B, T, in] @ W^T (+ b), with W stored [out, in] as in Hugging Face. */
-  private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [B, T, I] = x.shape;
+  /** x [N, in] @ W^T (+ b), with W stored [out, in] as in Hugging Face. */
+  private linear(x: tf.Tensor2D, name: string): tf.Tensor2D {
     const w = this.p(`${name}.weight`);
-    let y = matMulT(x.reshape([B * T, I]), w);
+    let y = matMulT(x, w);
     const b = this.params.get(`${name}.bias`);
     if (b) y = tf.add(y, b);
-    return y.reshape([B, T, w.shape[0]!]) as tf.Tensor3D;
+    return y as tf.Tensor2D;
   }
 
-  /** [B, T, n*hd] → [B, n, T, hd] */
-  private heads(x: tf.Tensor3D, B: number, T: number, n: number, hd: number): tf.Tensor4D {
+  /** [B·T, n*hd] → [B, n, T, hd] */
+  private heads(x: tf.Tensor2D, B: number, T: number, n: number, hd: number): tf.Tensor4D {
     return x.reshape([B, T, n, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
   }
 
@@ -191,9 +208,9 @@ export function parameterShapes(c: ModelConfig): [string, number[]][] {
   return out;
 }
 
-function rmsNorm(x: tf.Tensor3D, w: tf.Tensor, eps: number): tf.Tensor3D {
+function rmsNorm(x: tf.Tensor2D, w: tf.Tensor, eps: number): tf.Tensor2D {
   const ms = tf.mean(tf.square(x), -1, true);
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w) as tf.Tensor3D;
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w) as tf.Tensor2D;
 }
 
 /**
@@ -226,11 +243,11 @@ function rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * Scaled dot-product attention with grouped KV heads. q [B, H, T, hd], k/v [B, Hkv, S, hd] → [B, T, H*hd].
+ * Scaled dot-product attention with grouped KV heads. q [B, H, T, hd], k/v [B, Hkv, S, hd] → [B·T, H*hd].
  * Query head h uses KV head floor(h / group) (Hugging Face's repeat_kv). Instead of copying K and V
  * `group` times, the query heads of a group are folded into the time axis: [B, Hkv, group*T, hd].
  */
-function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, group: number): tf.Tensor3D {
+function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, group: number): tf.Tensor2D {
   const [B, H, T, hd] = q.shape;
   const Hkv = k.shape[1];
   const S = k.shape[2];
@@ -238,18 +255,18 @@ function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tens
   let scores = tf.mul(matMulT(qg, k), 1 / Math.sqrt(hd)); // [B, Hkv, group*T, S]
   scores = tf.add(scores.reshape([B, Hkv, group, T, S]), mask.reshape([mask.shape[0], 1, 1, T, S])).reshape([B, Hkv, group * T, S]);
   const out = plainMatMul(tf.softmax(scores, -1), v); // [B, Hkv, group*T, hd]
-  return out.reshape([B, H, T, hd]).transpose([0, 2, 1, 3]).reshape([B, T, H * hd]) as tf.Tensor3D;
+  return out.reshape([B, H, T, hd]).transpose([0, 2, 1, 3]).reshape([B * T, H * hd]) as tf.Tensor2D;
 }
 
 export const MASKED = -1e9;
 
 /**
  * The additive mask for T new positions after `cached` ones: causal, and blind to padding.
- * keyValid[b][s] says whether key s of row b is a real token (pads are not).
+ * keyValid[b][s] says whether key s of row b is a real token (pads are not). S keys are covered:
+ * cached + T, or a fixed-capacity cache's capacity (the rows after cached + T are masked).
  */
-export function buildMask(keyValid: readonly Uint8Array[], cached: number, T: number): tf.Tensor4D {
+export function buildMask(keyValid: readonly Uint8Array[], cached: number, T: number, S = cached + T): tf.Tensor4D {
   const B = keyValid.length;
-  const S = cached + T;
   const m = new Float32Array(B * T * S);
   for (let b = 0; b < B; b++) {
     const valid = keyValid[b]!;

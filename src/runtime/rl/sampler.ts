@@ -26,6 +26,12 @@ export interface SampleOptions {
    * numbers in the same order, so they choose the same tokens up to float rounding.
    */
   pickOn?: 'host' | 'device';
+  /**
+   * The KV cache. `grow`: concatenated at every token. `fixed`: allocated once for the whole call
+   * and written in place, so every decode step has the same shapes (webgpu only: on a GPU new
+   * shapes cost new buffers and bind groups at every token). Default: fixed on webgpu.
+   */
+  kvCache?: 'grow' | 'fixed';
 }
 
 export interface Samples {
@@ -69,16 +75,33 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
       logits.dispose();
     }
   };
+  const fixed = (o.kvCache ?? (tf.getBackend() === 'webgpu' ? 'fixed' : 'grow')) === 'fixed';
+  if (fixed && tf.getBackend() !== 'webgpu') throw new Error(`sample: kvCache 'fixed' is for the webgpu backend only (this is ${tf.getBackend()})`);
+  // A fixed cache has a row for every position this call can feed back: the prompt and maxNew − 1 tokens.
+  const capacity = fixed ? P + maxNew : undefined;
   let cache: KvCache | undefined;
+  if (fixed) {
+    const c = model.config;
+    const shape: [number, number, number, number] = [B, c.num_key_value_heads, capacity!, model.headDim];
+    cache = { k: [], v: [], length: 0 };
+    for (let l = 0; l < c.num_hidden_layers; l++) cache.k.push(tf.fill(shape, 0)), cache.v.push(tf.fill(shape, 0));
+  }
   let picks: Array<Choice | null>;
   // Prefill.
   {
-    const out = tf.tidy(() => {
-      const r = model.forward({ ids: tf.tensor2d(ids, [B, P], 'int32'), positions: tf.tensor2d(pos, [B, P], 'int32'), mask: buildMask(valid, 0, P), lastOnly: true });
-      const lastLogits = r.logits.reshape([B, -1]) as tf.Tensor2D;
-      return { lastLogits, k: r.cache.k, v: r.cache.v };
-    });
-    cache = { k: out.k, v: out.v };
+    const prev = cache;
+    let out;
+    try {
+      out = tf.tidy(() => {
+        const r = model.forward({ ids: tf.tensor2d(ids, [B, P], 'int32'), positions: tf.tensor2d(pos, [B, P], 'int32'), mask: buildMask(valid, 0, P, capacity), lastOnly: true, ...(prev ? { cache: prev } : {}) });
+        const lastLogits = r.logits.reshape([B, -1]) as tf.Tensor2D;
+        return { lastLogits, k: r.cache.k, v: r.cache.v, length: r.cache.length };
+      });
+    } catch (e) {
+      if (prev) for (const t of [...prev.k, ...prev.v]) t.dispose();
+      throw e;
+    }
+    cache = { k: out.k, v: out.v, ...(fixed ? { length: out.length } : {}) };
     try {
       picks = await choose(out.lastLogits);
     } catch (e) {
@@ -110,13 +133,13 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
       const r = model.forward({
         ids: tf.tensor2d(next, [B, 1], 'int32'),
         positions: tf.tensor2d(nextPos, [B, 1], 'int32'),
-        mask: buildMask(valid, P + step, 1),
+        mask: buildMask(valid, P + step, 1, capacity),
         cache: prev,
       });
-      return { lastLogits: r.logits.reshape([B, V]) as tf.Tensor2D, k: r.cache.k, v: r.cache.v };
+      return { lastLogits: r.logits.reshape([B, V]) as tf.Tensor2D, k: r.cache.k, v: r.cache.v, length: r.cache.length };
     });
-    for (const t of [...prev.k, ...prev.v]) t.dispose();
-    cache = { k: out.k, v: out.v };
+    if (!fixed) for (const t of [...prev.k, ...prev.v]) t.dispose();
+    cache = { k: out.k, v: out.v, ...(fixed ? { length: out.length } : {}) };
     try {
       picks = await choose(out.lastLogits);
     } catch (e) {

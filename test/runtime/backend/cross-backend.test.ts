@@ -261,12 +261,60 @@ describe('webgpu dispatch caches', () => {
   }, 120_000);
 });
 
+describe('webgpu fixed-capacity KV cache', () => {
+  it('samples the growing cache\'s tokens, and its decode steps come to make no buffers, uniforms or bind groups', async (ctx) => {
+    const why = await use('webgpu');
+    if (why) ctx.skip(`webgpu unavailable: ${why}`);
+    const m = model();
+    const prompts = [[1, 5, 6, 9, 4], [1, 7], [1, 8, 3]];
+    const opts = { maxNew: 16, eos: -1, pad: 0, greedy: false, temperature: 1, topP: 1, topK: 0 };
+    const grow = await sample(m, prompts, { ...opts, rng: new Rng(6), kvCache: 'grow' });
+    // Count what each decode step makes, through the device and the dispatch caches.
+    const device = (tf.backend() as unknown as { device: { createBuffer: (d: unknown) => unknown } }).device;
+    const create = device.createBuffer.bind(device);
+    let buffers = 0;
+    device.createBuffer = (d: unknown) => (buffers++, create(d));
+    const perStep: number[] = [];
+    const read = (tf.Tensor.prototype as unknown as { data: () => Promise<unknown> }).data;
+    let last = { b: 0, s: dispatchCacheStats() };
+    (tf.Tensor.prototype as unknown as { data: () => Promise<unknown> }).data = function (this: tf.Tensor) {
+      // One read-back per token: count what was made since the previous one.
+      const s = dispatchCacheStats();
+      perStep.push(buffers - last.b + s.uniformMisses - last.s.uniformMisses + s.bindGroupMisses - last.s.bindGroupMisses);
+      last = { b: buffers, s };
+      return read.call(this);
+    };
+    let fixed;
+    try {
+      fixed = await sample(m, prompts, { ...opts, rng: new Rng(6), kvCache: 'fixed' });
+    } finally {
+      device.createBuffer = create;
+      (tf.Tensor.prototype as unknown as { data: () => Promise<unknown> }).data = read;
+    }
+    assertDeviceHealthy();
+    expect(fixed.tokens).toEqual(grow.tokens);
+    for (let i = 0; i < grow.logps.length; i++) for (let j = 0; j < grow.logps[i]!.length; j++) expect(Math.abs(fixed.logps[i]![j]! - grow.logps[i]![j]!)).toBeLessThan(1e-5);
+    expect(perStep.length).toBe(16);
+    expect(perStep.slice(-10)).toEqual(new Array(10).fill(0));
+    m.dispose();
+  }, 120_000);
+
+  it('is refused off webgpu', async () => {
+    await selectBackend('cpu');
+    const m = model();
+    const before = tf.memory().numTensors;
+    await expect(sample(m, [[1, 5]], { maxNew: 3, eos: -1, pad: 0, greedy: true, temperature: 1, topP: 1, topK: 0, rng: new Rng(1), kvCache: 'fixed' })).rejects.toThrow(/webgpu backend only/);
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+});
+
 describe('webgpu buffer pool', () => {
   it('sampling trims the pool of released buffers above the limit, and sampling again still works', async (ctx) => {
     const why = await use('webgpu');
     if (why) ctx.skip(`webgpu unavailable: ${why}`);
     const m = model();
-    const run = () => sample(m, [[1, 5, 6], [1, 7]], { maxNew: 20, eos: -1, pad: 0, greedy: false, temperature: 1, topP: 1, topK: 0, rng: new Rng(4) });
+    const run = () => sample(m, [[1, 5, 6], [1, 7]], { maxNew: 20, eos: -1, pad: 0, greedy: false, temperature: 1, topP: 1, topK: 0, rng: new Rng(4), kvCache: 'grow' });
     const pool = (tf.backend() as unknown as { bufferManager: { freeBuffers: Map<string, unknown[]> } }).bufferManager;
     const free = (): number => [...pool.freeBuffers.values()].reduce((n, l) => n + l.length, 0);
     const first = await run(); // default limit (2 GiB): this toy model's pool stays
