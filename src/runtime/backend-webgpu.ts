@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { type Attempt, firstLine, isNotInstalled } from './backend-attempt.js';
 import { registerTrainingKernels } from './kernels/index.js';
+import { SUBMIT_BATCH } from './kernels/webgpu-submit.js';
 import { RunError } from './types.js';
 import { clearDispatchCaches, installDispatchCaches, memoizeBindGroupLayouts } from './webgpu-dispatch-cache.js';
 
@@ -91,9 +92,10 @@ export async function tryWebgpu(): Promise<Attempt> {
   try {
     if (await tf.setBackend('webgpu')) {
       watchDeviceErrors();
-      // tfjs submits its command buffer every N kernels (15 by default); a knob for measurements.
+      // tfjs submits its command buffer every N kernels (15 by default); ours is larger, with big
+      // matmuls submitted at once (kernels/webgpu-submit.ts). SIRIC_WEBGPU_SUBMIT_BATCH sets N.
       const batch = Number(process.env['SIRIC_WEBGPU_SUBMIT_BATCH'] ?? '');
-      if (batch > 0) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch);
+      tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch > 0 ? batch : SUBMIT_BATCH);
       return { ok: true, device: describeAdapter(adapter) };
     }
   } catch (e) {

@@ -13,6 +13,7 @@
 // first use). 'auto' (the default) picks per shape from the configurations the device can run.
 
 import * as tf from '@tensorflow/tfjs';
+import { HEAVY_MATMUL_FLOPS, submitRecorded } from './webgpu-submit.js';
 
 // ---------- configurations ----------
 
@@ -637,7 +638,9 @@ export function batchMatMulWebgpu(args: BatchMatMulArgs): tf.TensorInfo {
       const plan = planWebgpuMatmul(p, args.backend.device.limits);
       if (plan) {
         count(plan.config.name);
-        return runTiledMatmul(args.backend, a, b, p, plan);
+        const out = runTiledMatmul(args.backend, a, b, p, plan);
+        if (2 * p.batch * p.m * p.n * p.k >= HEAVY_MATMUL_FLOPS) submitRecorded(args.backend); // let the GPU start on it
+        return out;
       }
     }
   }

@@ -359,4 +359,28 @@ describe('webgpu matmul on a device', () => {
     expect(calls(c.name) - before).toBe(3);
     tf.dispose([a, b, da!, db!]);
   });
+
+  it("submits a heavy matmul's recorded work at once, and batches light ones (the submit policy)", async (ctx) => {
+    if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+    setWebgpuMatmulConfig('auto');
+    const queue = (tf.backend() as unknown as { queue: { submit: (c: unknown) => void } }).queue;
+    const submit = queue.submit.bind(queue);
+    let submits = 0;
+    queue.submit = (c: unknown) => (submits++, submit(c));
+    try {
+      const light = [tf.randomUniform([64, 96]), tf.randomUniform([96, 64])] as const;
+      await Promise.all(light.map((t) => t.data())); // uploaded and submitted before counting
+      submits = 0;
+      const l = tf.matMul(light[0], light[1]);
+      expect(submits).toBe(0); // 0.8 MFLOP: left with the batch
+      const heavy = [tf.randomUniform([1024, 1024]), tf.randomUniform([1024, 1024])] as const;
+      await Promise.all(heavy.map((t) => t.data()));
+      submits = 0;
+      const h = tf.matMul(heavy[0], heavy[1]); // 2.1 GFLOP: handed to the GPU at once
+      expect(submits).toBe(1);
+      tf.dispose([...light, ...heavy, l, h]);
+    } finally {
+      queue.submit = submit;
+    }
+  });
 });
