@@ -5,7 +5,11 @@
 // intermediates are copied. Used on webgpu, where every op has a fixed cost far above its
 // arithmetic at these sizes (docs/benchmarks.md: a tiny training step spends most of its time on
 // per-op overhead); elsewhere the composite stays, whose numbers recorded runs were made with.
+// Where the backend has them (webgpu), chains of ops inside the blocks run as single WGSL kernels
+// (kernels/webgpu-rows.ts): 1/√(mean(x²) + ε), RMSNorm's input gradient, rotary embedding both
+// ways, the scaled, masked softmax and its gradient.
 import * as tf from '@tensorflow/tfjs';
+import { hasRowKernels, MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX } from '../kernels/webgpu-rows.js';
 
 let forced: boolean | undefined;
 
@@ -19,6 +23,8 @@ export function setFusedBlocks(on: boolean | undefined): void {
   forced = on;
 }
 
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number | boolean> = {}): tf.Tensor => tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 const custom = (f: (...args: tf.Tensor[]) => { value: tf.Tensor; gradFunc: Grad }): ((...args: tf.Tensor[]) => tf.Tensor) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...args: tf.Tensor[]) => tf.Tensor;
 
@@ -27,15 +33,20 @@ const custom = (f: (...args: tf.Tensor[]) => { value: tf.Tensor; gradFunc: Grad 
  * dx = r·(g − xr·mean(g·xr)), dw = Σ over rows of dy·xr.
  */
 export function rmsNormFused(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+  const kernels = hasRowKernels();
   const f = custom((xi: tf.Tensor, wi: tf.Tensor, save: unknown) => {
-    const r = tf.rsqrt(tf.add(tf.mean(tf.square(xi), -1, true), eps));
+    const r = kernels ? run(RMS_INV, { x: xi }, { eps }) : tf.rsqrt(tf.add(tf.mean(tf.square(xi), -1, true), eps));
     const xr = tf.mul(xi, r);
     (save as tf.GradSaveFunc)([xr, r, wi]);
     return {
       value: tf.mul(xr, wi),
       gradFunc: (dy, [sxr, sr, sw]) => {
-        const g = tf.mul(dy, sw!);
-        const dx = tf.mul(sr!, tf.sub(g, tf.mul(sxr!, tf.mean(tf.mul(g, sxr!), -1, true))));
+        let dx: tf.Tensor;
+        if (kernels) dx = run(RMS_NORM_DX, { dy, xr: sxr!, w: sw!, r: sr! });
+        else {
+          const g = tf.mul(dy, sw!);
+          dx = tf.mul(sr!, tf.sub(g, tf.mul(sxr!, tf.mean(tf.mul(g, sxr!), -1, true))));
+        }
         const D = sw!.shape[0]!;
         const dw = tf.sum(tf.reshape(tf.mul(dy, sxr!), [-1, D]), 0);
         return [dx, dw];
@@ -54,10 +65,12 @@ export function ropeFused(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): t
     const [a, b] = tf.split(t, 2, 3);
     return tf.concat([b!, a!], 3);
   };
-  const f = custom((xi: tf.Tensor) => ({
-    value: tf.add(tf.mul(xi, cos), tf.mul(rot(xi), sin)),
-    gradFunc: (dy) => tf.add(tf.mul(dy, cos), rot(tf.mul(dy, sin))),
-  }));
+  const f = hasRowKernels()
+    ? custom((xi: tf.Tensor) => ({ value: run(ROPE, { x: xi, cos, sin }, { backward: false }), gradFunc: (dy) => run(ROPE, { x: dy, cos, sin }, { backward: true }) }))
+    : custom((xi: tf.Tensor) => ({
+        value: tf.add(tf.mul(xi, cos), tf.mul(rot(xi), sin)),
+        gradFunc: (dy) => tf.add(tf.mul(dy, cos), rot(tf.mul(dy, sin))),
+      }));
   return f(x) as tf.Tensor4D;
 }
 
@@ -73,11 +86,16 @@ export function attentionFused(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, m
   const Hkv = k.shape[1];
   const S = k.shape[2];
   const scale = 1 / Math.sqrt(hd);
+  const kernels = hasRowKernels();
   const f = custom((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: unknown) => {
     const qg = tf.reshape(qi, [B, Hkv, group * T, hd]);
-    let scores = tf.mul(tf.matMul(qg, ki, false, true), scale); // [B, Hkv, group*T, S]
-    scores = tf.reshape(tf.add(tf.reshape(scores, [B, Hkv, group, T, S]), tf.reshape(mask, [mask.shape[0], 1, 1, T, S])), [B, Hkv, group * T, S]);
-    const p = tf.softmax(scores, -1);
+    let p: tf.Tensor;
+    if (kernels) p = run(MASKED_SOFTMAX, { x: tf.matMul(qg, ki, false, true), mask }, { scale });
+    else {
+      let scores = tf.mul(tf.matMul(qg, ki, false, true), scale); // [B, Hkv, group*T, S]
+      scores = tf.reshape(tf.add(tf.reshape(scores, [B, Hkv, group, T, S]), tf.reshape(mask, [mask.shape[0], 1, 1, T, S])), [B, Hkv, group * T, S]);
+      p = tf.softmax(scores, -1);
+    }
     (save as tf.GradSaveFunc)([qg, ki, vi, p]);
     const out = tf.matMul(p, vi); // [B, Hkv, group*T, hd]
     return {
@@ -85,8 +103,13 @@ export function attentionFused(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, m
       gradFunc: (dy, [sq, sk, sv, sp]) => {
         const dO = tf.reshape(tf.transpose(tf.reshape(dy, [B, T, H, hd]), [0, 2, 1, 3]), [B, Hkv, group * T, hd]);
         const dV = tf.matMul(sp!, dO, true, false);
-        const dPP = tf.mul(tf.matMul(dO, sv!, false, true), sp!);
-        const dS = tf.mul(tf.sub(dPP, tf.mul(tf.sum(dPP, -1, true), sp!)), scale);
+        const dP = tf.matMul(dO, sv!, false, true);
+        let dS: tf.Tensor;
+        if (kernels) dS = run(SOFTMAX_DX, { dp: dP, p: sp! }, { scale });
+        else {
+          const dPP = tf.mul(dP, sp!);
+          dS = tf.mul(tf.sub(dPP, tf.mul(tf.sum(dPP, -1, true), sp!)), scale);
+        }
         const dQ = tf.reshape(tf.matMul(dS, sk!), [B, H, T, hd]);
         const dK = tf.matMul(dS, sq!, true, false);
         return [dQ, dK, dV];

@@ -1,0 +1,100 @@
+// The row kernels of the fused blocks (src/runtime/kernels/webgpu-rows.ts) against the tfjs op
+// chains they replace, on the webgpu backend: rows shorter and longer than a workgroup, a row count
+// that is no multiple of anything, a per-batch and a shared mask, a fully masked row; and rotary
+// embedding's backward as the exact adjoint of its forward. Runs on the software device
+// (SIRIC_WEBGPU_ADAPTER=gles) where Mesa's GL is installed; skipped with the reason elsewhere.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
+import { MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
+import { Rng } from '../../../src/runtime/rng.js';
+
+process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
+
+let gpuReason: string | undefined;
+beforeAll(async () => {
+  try {
+    await selectBackend('webgpu');
+  } catch (e) {
+    gpuReason = String((e as Error)?.message ?? e).split('\n')[0];
+  }
+}, 60_000);
+afterAll(async () => {
+  await releaseBackend();
+});
+
+const rng = new Rng(21);
+const rand = (shape: number[], scale = 1): tf.Tensor => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * scale), shape);
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number | boolean> = {}): tf.Tensor => tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+
+async function close(got: tf.Tensor, want: tf.Tensor, tol = 1e-5): Promise<void> {
+  expect(got.shape).toEqual(want.shape);
+  const [g, w] = [(await got.data()) as Float32Array, (await want.data()) as Float32Array];
+  let d = 0;
+  let s = 1e-20;
+  for (let i = 0; i < w.length; i++) {
+    d = Math.max(d, Math.abs(g[i]! - w[i]!));
+    s = Math.max(s, Math.abs(w[i]!));
+  }
+  expect(d / s).toBeLessThan(tol);
+}
+
+describe('webgpu row kernels', () => {
+  for (const [rows, cols] of [
+    [7, 5],
+    [130, 64],
+    [3, 200],
+  ] as const) {
+    it(`RMSNorm's 1/√(mean(x²)+ε) and input gradient, ${rows} rows of ${cols}`, async (ctx) => {
+      if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+      const eps = 1e-6;
+      const [x, w, dy] = [rand([rows, cols]), rand([cols]), rand([rows, cols])];
+      const r = run(RMS_INV, { x }, { eps });
+      await close(r, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)));
+      const xr = tf.mul(x, r);
+      const g = tf.mul(dy, w);
+      await close(run(RMS_NORM_DX, { dy, xr, w, r }), tf.mul(r, tf.sub(g, tf.mul(xr, tf.mean(tf.mul(g, xr), -1, true)))));
+      // and it is the gradient of x·r·w (autodiff of the composite)
+      const auto = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mul(tf.mul(t, tf.rsqrt(tf.add(tf.mean(tf.square(t), -1, true), eps))), w), dy)))(x);
+      await close(run(RMS_NORM_DX, { dy, xr, w, r }), auto, 1e-4);
+    });
+  }
+
+  it('rotary embedding forward equals x·cos + rot(x)·sin, and backward is its adjoint', async (ctx) => {
+    if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+    const [B, n, T, hd] = [2, 3, 5, 8];
+    const x = rand([B, n, T, hd]);
+    const cos = rand([B, 1, T, hd]);
+    const sin = rand([B, 1, T, hd]);
+    const rot = (t: tf.Tensor): tf.Tensor => {
+      const [a, b] = tf.split(t, 2, 3);
+      return tf.concat([b!, a!], 3);
+    };
+    const y = run(ROPE, { x, cos, sin }, { backward: false });
+    await close(y, tf.add(tf.mul(x, cos), tf.mul(rot(x), sin)));
+    // <rope(x), u> = <x, ropeᵀ(u)> for any u
+    const u = rand([B, n, T, hd]);
+    const lhs = (await tf.sum(tf.mul(y, u)).data())[0]!;
+    const rhs = (await tf.sum(tf.mul(x, run(ROPE, { x: u, cos, sin }, { backward: true }))).data())[0]!;
+    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * Math.abs(lhs) + 1e-5);
+  });
+
+  for (const perBatch of [false, true]) {
+    it(`masked softmax and its gradient, ${perBatch ? 'a mask per batch row' : 'one mask for all'}, with a fully masked row`, async (ctx) => {
+      if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+      const [B, G, g, T, S] = [2, 2, 2, 3, 70];
+      const scale = 0.3;
+      const x = rand([B, G, g * T, S], 3);
+      const m = new Float32Array((perBatch ? B : 1) * T * S);
+      for (let i = 0; i < m.length; i++) m[i] = (i * 7919) % 5 === 0 ? -1e9 : 0;
+      for (let s = 0; s < S; s++) m[S + s] = -1e9; // row t = 1 (of the first mask) sees nothing
+      const mask = tf.tensor4d(m, [perBatch ? B : 1, 1, T, S]);
+      const p = run(MASKED_SOFTMAX, { x, mask }, { scale });
+      const want = tf.reshape(tf.softmax(tf.reshape(tf.add(tf.reshape(tf.mul(x, scale), [B, G, g, T, S]), tf.reshape(mask, [mask.shape[0], 1, 1, T, S])), [B, G, g * T, S])), [B, G, g * T, S]);
+      await close(p, want);
+      const dp = rand([B, G, g * T, S]);
+      const dpp = tf.mul(dp, p);
+      await close(run(SOFTMAX_DX, { dp, p }, { scale }), tf.mul(tf.sub(dpp, tf.mul(tf.sum(dpp, -1, true), p)), scale));
+    });
+  }
+});
