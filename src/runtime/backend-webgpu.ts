@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { type Attempt, firstLine, isNotInstalled } from './backend-attempt.js';
 import { registerTrainingKernels } from './kernels/index.js';
-import { SUBMIT_BATCH } from './kernels/webgpu-submit.js';
+import { installSubmitPolicy, SUBMIT_BATCH } from './kernels/webgpu-submit.js';
 import { RunError } from './types.js';
 import { clearDispatchCaches, installDispatchCaches, memoizeBindGroupLayouts } from './webgpu-dispatch-cache.js';
 
@@ -92,8 +92,8 @@ export async function tryWebgpu(): Promise<Attempt> {
   try {
     if (await tf.setBackend('webgpu')) {
       watchDeviceErrors();
-      // tfjs submits its command buffer every N kernels (15 by default); ours is larger, with big
-      // matmuls submitted at once (kernels/webgpu-submit.ts). SIRIC_WEBGPU_SUBMIT_BATCH sets N.
+      // tfjs submits its command buffer every N kernels (15 by default); ours is larger, with work
+      // submitted early once there is enough of it (kernels/webgpu-submit.ts). SIRIC_WEBGPU_SUBMIT_BATCH sets N.
       const batch = Number(process.env['SIRIC_WEBGPU_SUBMIT_BATCH'] ?? '');
       tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch > 0 ? batch : SUBMIT_BATCH);
       return { ok: true, device: describeAdapter(adapter) };
@@ -126,6 +126,7 @@ async function createWebgpuBackend(gpu: GpuLike, Backend: new (device: unknown, 
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   const backend = new Backend(device, adapter.info);
   uploadWithWriteBuffer(backend as unknown as UploadingBackend);
+  installSubmitPolicy(backend);
   // SIRIC_WEBGPU_DISPATCH_CACHE=0 turns the caches off (for measurements).
   if (process.env['SIRIC_WEBGPU_DISPATCH_CACHE'] !== '0') {
     const pipeline = (globalThis as unknown as { GPUComputePipeline?: { prototype: Record<string, unknown> } }).GPUComputePipeline;

@@ -360,7 +360,7 @@ describe('webgpu matmul on a device', () => {
     tf.dispose([a, b, da!, db!]);
   });
 
-  it("submits a heavy matmul's recorded work at once, and batches light ones (the submit policy)", async (ctx) => {
+  it('submits once the recorded kernels amount to enough estimated GPU time, and not before (the submit policy)', async (ctx) => {
     if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
     setWebgpuMatmulConfig('auto');
     const queue = (tf.backend() as unknown as { queue: { submit: (c: unknown) => void } }).queue;
@@ -368,17 +368,18 @@ describe('webgpu matmul on a device', () => {
     let submits = 0;
     queue.submit = (c: unknown) => (submits++, submit(c));
     try {
+      const x = tf.fill([4096, 4096], 0); // made on the device: 64 MB
       const light = [tf.randomUniform([64, 96]), tf.randomUniform([96, 64])] as const;
-      await Promise.all(light.map((t) => t.data())); // uploaded and submitted before counting
+      await Promise.all([x, ...light].map((t) => t.data())); // everything recorded so far is submitted
       submits = 0;
       const l = tf.matMul(light[0], light[1]);
-      expect(submits).toBe(0); // 0.8 MFLOP: left with the batch
-      const heavy = [tf.randomUniform([1024, 1024]), tf.randomUniform([1024, 1024])] as const;
-      await Promise.all(heavy.map((t) => t.data()));
-      submits = 0;
-      const h = tf.matMul(heavy[0], heavy[1]); // 2.1 GFLOP: handed to the GPU at once
+      expect(submits).toBe(0); // 16 KB out, 0.8 MFLOP: left with the batch
+      // Each add writes 64 MB: about 45 µs at HBM speed; the fourth passes 150 µs.
+      const ys = [tf.add(x, 1), tf.add(x, 2), tf.add(x, 3)];
+      expect(submits).toBe(0);
+      ys.push(tf.add(x, 4));
       expect(submits).toBe(1);
-      tf.dispose([...light, ...heavy, l, h]);
+      tf.dispose([x, ...light, l, ...ys]);
     } finally {
       queue.submit = submit;
     }
