@@ -8,6 +8,12 @@
 //   SiricMaskedSoftmax(s [B, G, R, S], mask [1|B, 1, T, S]) → p:  p = softmax(s·scale + mask), row r
 //     of a KV group reading mask row r mod T (the query heads of a group are folded into R = g·T)
 //   SiricSoftmaxDx(dp, p [rows, S]) → ds:  ds = (dp·p − Σ(dp·p)·p)·scale
+//   SiricSwiglu(g, u) → g·σ(g)·u, and SiricSwigluDx(dy, g, u) → dg (wrt = 0) or du (wrt = 1):
+//     du = dy·g·σ(g), dg = dy·u·σ(g)·(1 + g·(1 − σ(g)))
+//   SiricTokenLogp(x [rows, V], tg [rows]) → [rows]:  with z = x/temperature and p = softmax(z),
+//     log p[tg] (entropy = false) or the entropy −Σ p·log p = log Z − Σ p·z (entropy = true)
+//   SiricTokenLogpDx(dy [rows], x, tg) → dx [rows, V]:  dy·(onehot(tg) − p)/temperature, or for
+//     the entropy −dy·p·(z − Σ p·z)/temperature
 //
 // Row kernels run one workgroup of 64 threads per row, each thread striding over the columns, with
 // sums and maxima reduced through workgroup memory. Results agree with the tfjs op chains to float32
@@ -20,6 +26,10 @@ export const RMS_NORM_DX = 'SiricRmsNormDx';
 export const ROPE = 'SiricRope';
 export const MASKED_SOFTMAX = 'SiricMaskedSoftmax';
 export const SOFTMAX_DX = 'SiricSoftmaxDx';
+export const SWIGLU = 'SiricSwiglu';
+export const SWIGLU_DX = 'SiricSwigluDx';
+export const TOKEN_LOGP = 'SiricTokenLogp';
+export const TOKEN_LOGP_DX = 'SiricTokenLogpDx';
 
 const WG = 64;
 
@@ -154,6 +164,37 @@ class RopeProgram implements WebgpuProgram {
   }
 }
 
+/** SwiGLU's activation and its two gradients, elementwise (σ as tfjs's sigmoid writes it). */
+class SwigluProgram implements WebgpuProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  variableNames: string[];
+  workgroupSize: [number, number, number] = [256, 1, 1];
+  size = true;
+  constructor(
+    shape: number[],
+    private readonly mode: 'forward' | 'dgate' | 'dup',
+  ) {
+    this.outputShape = shape;
+    this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / 256), 1, 1];
+    this.shaderKey = `siricSwiglu_${mode}`;
+    this.variableNames = mode === 'forward' ? ['G', 'U'] : mode === 'dup' ? ['DY', 'G'] : ['DY', 'G', 'U'];
+  }
+  getUserCode(): string {
+    const value = { forward: 'g * s * U[index]', dup: 'DY[index] * (g * s)', dgate: 'DY[index] * U[index] * s * (1.0 + g * (1.0 - s))' }[this.mode];
+    return `
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let g = G[index];
+      let s = 1.0 / (1.0 + exp(-1.0 * g));
+      setOutputAtIndex(index, ${value});
+    }
+  }`;
+  }
+}
+
 class MaskedSoftmaxProgram extends RowProgram {
   shaderKey: string;
   variableNames = ['X', 'M'];
@@ -211,6 +252,83 @@ class SoftmaxDxProgram extends RowProgram {
   }
 }
 
+/** The row's max and Σ exp(z − max) (and Σ exp(z − max)·z for the entropy) of z = X/temperature. */
+function logZCode(entropy: boolean): string {
+  return `
+    var mx = -uniforms.INFINITY;
+    for (var c = i32(localIndex); c < uniforms.cols; c += ${WG}) { mx = max(mx, X[base + c] / uniforms.temperature); }
+    let m = rowMax(mx);
+    var s = 0.0;
+    var sz = 0.0;
+    for (var c = i32(localIndex); c < uniforms.cols; c += ${WG}) {
+      let z = X[base + c] / uniforms.temperature;
+      let e = exp(z - m);
+      s += e;
+      ${entropy ? 'sz += e * z;' : ''}
+    }
+    let total = rowSum(s);
+    let logZ = m + log(total);
+    ${entropy ? 'let meanZ = rowSum(sz) / total;' : ''}`;
+}
+
+// The entropy's kernels do not read the targets: they are not bound (WGSL drops an unused binding).
+class TokenLogpProgram extends RowProgram {
+  shaderKey: string;
+  variableNames: string[];
+  uniforms = 'rows : i32, cols : i32, temperature : f32,';
+  constructor(
+    outputShape: number[],
+    rows: number,
+    private readonly entropy: boolean,
+  ) {
+    super(outputShape, rows);
+    this.shaderKey = `siricTokenLogp_${entropy ? 1 : 0}`;
+    this.variableNames = entropy ? ['X'] : ['X', 'Tg'];
+  }
+  getUserCode(): string {
+    const value = this.entropy ? 'logZ - meanZ' : 'X[base + Tg[at.x]] / uniforms.temperature - logZ';
+    return `${REDUCE}
+  fn main() {
+    let at = rowIndex(uniforms.rows);
+    let base = at.x * uniforms.cols;
+    ${logZCode(this.entropy)}
+    if (localIndex == 0u && at.y == 1) { setOutputAtIndex(at.x, ${value}); }
+  }`;
+  }
+}
+
+class TokenLogpDxProgram extends RowProgram {
+  shaderKey: string;
+  variableNames: string[];
+  uniforms = 'rows : i32, cols : i32, temperature : f32,';
+  constructor(
+    outputShape: number[],
+    rows: number,
+    private readonly entropy: boolean,
+  ) {
+    super(outputShape, rows);
+    this.shaderKey = `siricTokenLogpDx_${entropy ? 1 : 0}`;
+    this.variableNames = entropy ? ['DY', 'X'] : ['DY', 'X', 'Tg'];
+  }
+  getUserCode(): string {
+    const grad = this.entropy ? '-dy * p * (z - meanZ)' : "dy * (select(0.0, 1.0, c == Tg[at.x]) - p)";
+    return `${REDUCE}
+  fn main() {
+    let at = rowIndex(uniforms.rows);
+    let base = at.x * uniforms.cols;
+    ${logZCode(this.entropy)}
+    let dy = DY[at.x];
+    if (at.y == 1) {
+      for (var c = i32(localIndex); c < uniforms.cols; c += ${WG}) {
+        let z = X[base + c] / uniforms.temperature;
+        let p = exp(z - logZ);
+        setOutputAtIndex(base + c, (${grad}) / uniforms.temperature);
+      }
+    }
+  }`;
+  }
+}
+
 type Args = { inputs: Record<string, tf.TensorInfo>; backend: WebgpuBackendLike; attrs: Record<string, number | boolean> };
 const i32 = (v: number) => ({ type: 'int32' as const, data: [v] });
 const f32 = (v: number) => ({ type: 'float32' as const, data: [v] });
@@ -235,6 +353,18 @@ const KERNELS: Record<string, (a: Args) => tf.TensorInfo> = {
     const [mb, , T] = mask!.shape as [number, number, number, number];
     const rowsPerBatch = rows / x!.shape[0]!;
     return backend.runWebGPUProgram(new MaskedSoftmaxProgram(x!.shape, rows, mb > 1), [x!, mask!], 'float32', [i32(rows), i32(last(x!)), i32(T), i32(rowsPerBatch), f32(attrs['scale'] as number)]);
+  },
+  [SWIGLU]: ({ inputs: { g, u }, backend }) => backend.runWebGPUProgram(new SwigluProgram(g!.shape, 'forward'), [g!, u!], 'float32'),
+  [SWIGLU_DX]: ({ inputs: { dy, g, u }, backend, attrs }) => (attrs['wrt'] === 1 ? backend.runWebGPUProgram(new SwigluProgram(g!.shape, 'dup'), [dy!, g!], 'float32') : backend.runWebGPUProgram(new SwigluProgram(g!.shape, 'dgate'), [dy!, g!, u!], 'float32')),
+  [TOKEN_LOGP]: ({ inputs: { x, tg }, backend, attrs }) => {
+    const rows = rowsOf(x!);
+    const entropy = attrs['entropy'] === true;
+    return backend.runWebGPUProgram(new TokenLogpProgram([rows], rows, entropy), entropy ? [x!] : [x!, tg!], 'float32', [i32(rows), i32(last(x!)), f32(attrs['temperature'] as number)]);
+  },
+  [TOKEN_LOGP_DX]: ({ inputs: { dy, x, tg }, backend, attrs }) => {
+    const rows = rowsOf(x!);
+    const entropy = attrs['entropy'] === true;
+    return backend.runWebGPUProgram(new TokenLogpDxProgram(x!.shape, rows, entropy), entropy ? [dy!, x!] : [dy!, x!, tg!], 'float32', [i32(rows), i32(last(x!)), f32(attrs['temperature'] as number)]);
   },
   [SOFTMAX_DX]: ({ inputs: { dp, p }, backend, attrs }) => {
     const rows = rowsOf(dp!);

@@ -1,15 +1,15 @@
 // The transformer's blocks as single differentiable ops (tf.customGrad) with hand-written
-// gradients: RMSNorm, rotary embedding and attention. The forward pass computes the same values as
-// the composite in transformer.ts, op for op; the backward pass uses fewer ops than tfjs's autodiff
-// of that composite, and nothing inside a block is recorded on the gradient tape, so no saved
-// intermediates are copied. Used on webgpu, where every op has a fixed cost far above its
-// arithmetic at these sizes (docs/benchmarks.md: a tiny training step spends most of its time on
-// per-op overhead); elsewhere the composite stays, whose numbers recorded runs were made with.
+// gradients: RMSNorm, rotary embedding, attention and SwiGLU. The forward pass computes the same
+// values as the composite in transformer.ts, op for op; the backward pass uses fewer ops than
+// tfjs's autodiff of that composite, and nothing inside a block is recorded on the gradient tape,
+// so no saved intermediates are copied. Used on webgpu, where every op has a fixed cost far above
+// its arithmetic at these sizes (docs/benchmarks.md: a tiny training step spends most of its time
+// on per-op overhead); elsewhere the composite stays, whose numbers recorded runs were made with.
 // Where the backend has them (webgpu), chains of ops inside the blocks run as single WGSL kernels
 // (kernels/webgpu-rows.ts): 1/√(mean(x²) + ε), RMSNorm's input gradient, rotary embedding both
-// ways, the scaled, masked softmax and its gradient.
+// ways, the scaled, masked softmax and its gradient, SwiGLU and its gradients.
 import * as tf from '@tensorflow/tfjs';
-import { hasRowKernels, MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX } from '../kernels/webgpu-rows.js';
+import { hasRowKernels, MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX } from '../kernels/webgpu-rows.js';
 
 let forced: boolean | undefined;
 
@@ -54,6 +54,27 @@ export function rmsNormFused(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor
     };
   });
   return f(x, w);
+}
+
+/**
+ * SwiGLU's gating, silu(g)·u = g·σ(g)·u, with du = dy·g·σ(g) and dg = dy·u·σ(g)·(1 + g·(1 − σ(g))).
+ */
+export function swigluFused(g: tf.Tensor, u: tf.Tensor): tf.Tensor {
+  const kernels = hasRowKernels();
+  const f = custom((gi: tf.Tensor, ui: tf.Tensor, save: unknown) => {
+    (save as tf.GradSaveFunc)([gi, ui]);
+    return {
+      value: kernels ? run(SWIGLU, { g: gi, u: ui }) : tf.mul(tf.mul(gi, tf.sigmoid(gi)), ui),
+      gradFunc: (dy, [sg, su]) => {
+        if (kernels) return [run(SWIGLU_DX, { dy, g: sg!, u: su! }, { wrt: 0 }), run(SWIGLU_DX, { dy, g: sg!, u: su! }, { wrt: 1 })];
+        const s = tf.sigmoid(sg!);
+        const du = tf.mul(dy, tf.mul(sg!, s));
+        const dg = tf.mul(tf.mul(tf.mul(dy, su!), s), tf.add(1, tf.mul(sg!, tf.sub(1, s))));
+        return [dg, du];
+      },
+    };
+  });
+  return f(g, u);
 }
 
 /**

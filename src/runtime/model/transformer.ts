@@ -7,7 +7,7 @@ import { Rng } from '../rng.js';
 import type { HostTensor, ModelConfig } from '../types.js';
 import { RunError } from '../types.js';
 import { writeKvRows } from '../kernels/webgpu-kv.js';
-import { attentionFused, rmsNormFused, ropeFused, useFusedBlocks } from './fused.js';
+import { attentionFused, rmsNormFused, ropeFused, swigluFused, useFusedBlocks } from './fused.js';
 import { matMulT, plainMatMul } from './ops.js';
 
 /**
@@ -98,7 +98,7 @@ export class Transformer {
     const inPlace = input.cache?.length !== undefined;
     const cache: KvCache = inPlace ? { k: input.cache!.k, v: input.cache!.v, length: input.cache!.length! + T } : { k: [], v: [] };
     const at = inPlace ? tf.scalar(input.cache!.length!, 'int32') : undefined; // where the new rows go
-    // On webgpu, RMSNorm, rotary embedding and attention as single ops with their own gradients (fused.ts).
+    // On webgpu, RMSNorm, rotary embedding, attention and SwiGLU as single ops with their own gradients (fused.ts).
     const fused = useFusedBlocks();
     const norm = fused ? (t: tf.Tensor2D, w: tf.Tensor, eps: number) => rmsNormFused(t, w, eps) as tf.Tensor2D : rmsNorm;
     const rot = fused ? ropeFused : rope;
@@ -128,7 +128,8 @@ export class Transformer {
       const h2 = norm(x, this.p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
       const gate = this.linear(h2, `${pre}.mlp.gate_proj`);
       const up = this.linear(h2, `${pre}.mlp.up_proj`);
-      x = tf.add(x, this.linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), `${pre}.mlp.down_proj`));
+      const act = fused ? swigluFused(gate, up) : tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
+      x = tf.add(x, this.linear(act as tf.Tensor2D, `${pre}.mlp.down_proj`));
     }
     const Tout = input.lastOnly ? 1 : T;
     if (input.lastOnly && T > 1) x = tf.slice(x.reshape([B, T, D]), [0, T - 1, 0], [B, 1, D]).reshape([B, D]);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
-import { MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
+import { MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX, TOKEN_LOGP, TOKEN_LOGP_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
 import { Rng } from '../../../src/runtime/rng.js';
 
 process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
@@ -97,4 +97,40 @@ describe('webgpu row kernels', () => {
       await close(run(SOFTMAX_DX, { dp, p }, { scale }), tf.mul(tf.sub(dpp, tf.mul(tf.sum(dpp, -1, true), p)), scale));
     });
   }
+
+  for (const [rows, V] of [
+    [9, 70],
+    [4, 5],
+  ] as const) {
+    it(`token log-prob and entropy of softmax(x/0.7) and their gradients, ${rows} rows of ${V}`, async (ctx) => {
+      if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+      const temperature = 0.7;
+      const x = rand([rows, V], 4);
+      const tg = tf.tensor1d(Int32Array.from({ length: rows }, () => rng.int(V)), 'int32');
+      const dy = rand([rows]);
+      const logpOf = (t: tf.Tensor): tf.Tensor => tf.sum(tf.mul(tf.logSoftmax(tf.div(t, temperature)), tf.oneHot(tg, V)), -1);
+      const entropyOf = (t: tf.Tensor): tf.Tensor => {
+        const lp = tf.logSoftmax(tf.div(t, temperature));
+        return tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1));
+      };
+      for (const [entropy, of] of [
+        [false, logpOf],
+        [true, entropyOf],
+      ] as const) {
+        const attrs = { temperature, entropy };
+        await close(run(TOKEN_LOGP, { x, tg }, attrs), of(x), 2e-5);
+        await close(run(TOKEN_LOGP_DX, { dy, x, tg }, attrs), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(of(t), dy)))(x), 2e-4);
+      }
+    });
+  }
+
+  it('SwiGLU g·σ(g)·u and both gradients against autodiff of the composite', async (ctx) => {
+    if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+    const [g, u, dy] = [rand([37, 11], 3), rand([37, 11]), rand([37, 11])];
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.mul(tf.mul(a, tf.sigmoid(a)), b);
+    await close(run(SWIGLU, { g, u }), f(g, u));
+    const [dg, du] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([g, u]);
+    await close(run(SWIGLU_DX, { dy, g, u }, { wrt: 0 }), dg!, 1e-5);
+    await close(run(SWIGLU_DX, { dy, g, u }, { wrt: 1 }), du!, 1e-5);
+  });
 });
