@@ -7,18 +7,20 @@
 //
 // So N is large, and the backend also submits as soon as the recorded kernels amount to about
 // SUBMIT_GPU_US of GPU time, estimated from what they write (bytes at HBM speed) and, for matmuls,
-// their arithmetic: the MLP's kernels go in small batches, the small transformer's in large ones.
-// The estimate's threshold was set from those two measurements, not tuned on a GPU yet:
+// their arithmetic. 0.5 ms is a few times a submit's CPU cost: the MLP's big matmuls are handed
+// over at once and its [8192, 2048] elementwise kernels about every 11 (close to the 15 measured
+// best for it), while the small transformer's kernels, each far under the threshold, go 48 at a
+// time. The threshold was set from those two measurements and has not been tuned on a GPU:
 // SIRIC_WEBGPU_SUBMIT_US (and SIRIC_WEBGPU_SUBMIT_BATCH for N) are there to do that.
 
 /** Dispatches per submit unless enough GPU work comes first (SIRIC_WEBGPU_SUBMIT_BATCH overrides). */
 export const SUBMIT_BATCH = 48;
 
 /** Estimated GPU microseconds of recorded work that trigger a submit (SIRIC_WEBGPU_SUBMIT_US overrides). */
-export const SUBMIT_GPU_US = 150;
+export const SUBMIT_GPU_US = 500;
 
 /** Bytes a kernel's output costs per estimated µs: about 2 bytes read and written per byte out at 3 TB/s. */
-const BYTES_PER_US = 1.5e6;
+export const BYTES_PER_US = 1.5e6;
 /** Matmul FLOPs per estimated µs (an H100's float32 rate with our kernel, ~35 TFLOP/s). */
 const FLOPS_PER_US = 3.5e7;
 

@@ -9,6 +9,7 @@ process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerTrainingKernels, releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
+import { BYTES_PER_US, SUBMIT_BATCH, SUBMIT_GPU_US } from '../../../src/runtime/kernels/webgpu-submit.js';
 import {
   WEBGPU_MATMUL_CONFIGS,
   autoConfig,
@@ -374,10 +375,13 @@ describe('webgpu matmul on a device', () => {
       submits = 0;
       const l = tf.matMul(light[0], light[1]);
       expect(submits).toBe(0); // 16 KB out, 0.8 MFLOP: left with the batch
-      // Each add writes 64 MB: about 45 µs at HBM speed; the fourth passes 150 µs.
-      const ys = [tf.add(x, 1), tf.add(x, 2), tf.add(x, 3)];
+      // Each add writes 64 MB, about 45 µs at HBM speed: the n-th passes the threshold.
+      const n = Math.ceil(SUBMIT_GPU_US / ((4 * 4096 * 4096) / BYTES_PER_US) + 1e-9);
+      expect(n).toBeLessThan(SUBMIT_BATCH); // the estimate, not the dispatch count, decides here
+      const ys: tf.Tensor[] = [];
+      for (let i = 1; i < n; i++) ys.push(tf.add(x, i));
       expect(submits).toBe(0);
-      ys.push(tf.add(x, 4));
+      ys.push(tf.add(x, n));
       expect(submits).toBe(1);
       tf.dispose([x, ...light, l, ...ys]);
     } finally {
