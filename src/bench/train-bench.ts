@@ -11,7 +11,7 @@ import { assertDeviceHealthy, selectBackend } from '../runtime/backend.js';
 import { configFromScratch } from '../runtime/model/hf-config.js';
 import { buildMask, Transformer } from '../runtime/model/transformer.js';
 import { AdamW } from '../runtime/optim/adamw.js';
-import { policyLoss, tokenLogProbs } from '../runtime/rl/loss.js';
+import { policyLoss, targetLogProbs, tokenLogProbs } from '../runtime/rl/loss.js';
 import { sample } from '../runtime/rl/sampler.js';
 import { Rng } from '../runtime/rng.js';
 
@@ -171,14 +171,16 @@ export function buildMlpStep(): { step: () => Promise<void>; dispose: () => void
   ]);
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
   const ids = tf.tensor1d(Int32Array.from({ length: B * T }, () => rng.int(V)), 'int32');
-  const tgt = tf.oneHot(tf.tensor1d(Int32Array.from({ length: B * T }, () => rng.int(V)), 'int32'), V);
+  // Targets as token ids and the loss as siric computes token log-probs (on webgpu one row kernel
+  // each way), like PyTorch's F.cross_entropy in the reference.
+  const tgt = tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.int(V)), [B, T], 'int32');
   const step = async (): Promise<void> => {
     const { value, grads } = tf.variableGrads(() => {
       const x = tf.gather(w.get('emb')!, ids);
       const h = tf.relu(tf.add(tf.matMul(x, w.get('w1')!), w.get('b1')!));
       const y = tf.add(tf.matMul(h, w.get('w2')!), w.get('b2')!);
-      const logits = tf.add(tf.matMul(y, w.get('w3')!), w.get('b3')!);
-      return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), tgt), -1))) as tf.Scalar;
+      const logits = tf.add(tf.matMul(y, w.get('w3')!), w.get('b3')!).reshape([B, T, V]) as tf.Tensor3D;
+      return tf.neg(tf.mean(targetLogProbs(logits, tgt))) as tf.Scalar;
     }, [...w.values()]);
     const named = new Map<string, tf.Tensor>();
     for (const [k, v] of w) named.set(k, grads[v.name]!);

@@ -11,7 +11,7 @@ import { Rng } from '../rng.js';
 import { encodePrompt } from '../tokenizer/chat.js';
 import type { Example, RewardInput, RewardSet, ScoredBatch, Tokenizer } from '../types.js';
 import { allEqualGroups, groupAdvantages } from './advantage.js';
-import { policyLoss, tokenLogProbs } from './loss.js';
+import { policyLoss, targetLogProbs, tokenLogProbs } from './loss.js';
 import { sample, type Samples } from './sampler.js';
 
 export interface GrpoContext {
@@ -228,6 +228,6 @@ async function update(ctx: GrpoContext, rs: Rollout[], adv: number[], lr: number
 function referenceLogps(ref: Transformer, pk: ReturnType<typeof packSequences>, T: number): tf.Tensor2D {
   return tf.tidy(() => {
     const { logits } = ref.forward({ ids: tf.tensor2d(pk.inputs, [pk.N, pk.L], 'int32'), positions: tf.tensor2d(pk.positions, [pk.N, pk.L], 'int32'), mask: causalMask(pk.N, pk.L) });
-    return tokenLogProbs(logits, tf.tensor2d(pk.targets, [pk.N, pk.L], 'int32'), T).logp;
+    return targetLogProbs(logits, tf.tensor2d(pk.targets, [pk.N, pk.L], 'int32'), T);
   });
 }

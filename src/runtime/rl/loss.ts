@@ -164,6 +164,16 @@ export function tokenLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D, tempera
   });
 }
 
+/** tokenLogProbs's logp alone, for callers that need no entropy (cross-entropy, reference log-probs). */
+export function targetLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D, temperature = 1): tf.Tensor2D {
+  if (!(useFusedBlocks() && hasRowKernels())) return tokenLogProbs(logits, targets, temperature).logp;
+  return tf.tidy(() => {
+    const [N, T] = targets.shape;
+    const x = logits.reshape([N * T, logits.shape[2]]) as tf.Tensor2D;
+    return rowLogp(x, tf.cast(targets, 'int32').reshape([N * T]) as tf.Tensor1D, temperature, false).reshape([N, T]) as tf.Tensor2D;
+  });
+}
+
 /** log p[target] (entropy false) or the entropy of softmax(x/temperature), per row, as one op with its gradient. */
 function rowLogp(x: tf.Tensor2D, tg: tf.Tensor1D, temperature: number, entropy: boolean): tf.Tensor1D {
   const attrs = { temperature, entropy } as unknown as tf.NamedAttrMap;

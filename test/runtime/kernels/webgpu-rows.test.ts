@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
 import { MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX, TOKEN_LOGP, TOKEN_LOGP_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
 import { Rng } from '../../../src/runtime/rng.js';
+import { targetLogProbs, tokenLogProbs } from '../../../src/runtime/rl/loss.js';
 
 process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
 
@@ -132,5 +133,17 @@ describe('webgpu row kernels', () => {
     const [dg, du] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([g, u]);
     await close(run(SWIGLU_DX, { dy, g, u }, { wrt: 0 }), dg!, 1e-5);
     await close(run(SWIGLU_DX, { dy, g, u }, { wrt: 1 }), du!, 1e-5);
+  });
+
+  it('tokenLogProbs and targetLogProbs on webgpu (the row kernels) give the op chain\'s log-probs and entropies', async (ctx) => {
+    if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+    const [N, T, V] = [3, 4, 19];
+    const logits = rand([N, T, V], 2) as tf.Tensor3D;
+    const tgt = tf.tensor2d(Int32Array.from({ length: N * T }, () => rng.int(V)), [N, T], 'int32');
+    const lp = tf.logSoftmax(tf.div(logits, 0.8));
+    const { logp, entropy } = tokenLogProbs(logits, tgt, 0.8);
+    await close(logp, tf.sum(tf.mul(lp, tf.oneHot(tgt, V)), -1), 2e-5);
+    await close(entropy, tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1)), 2e-5);
+    await close(targetLogProbs(logits, tgt, 0.8), logp, 1e-7);
   });
 });
