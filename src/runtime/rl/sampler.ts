@@ -129,15 +129,21 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
     if (done.every(Boolean) || step === maxNew - 1) break;
     for (let b = 0; b < B; b++) nextPos[b] = prompts[b]!.length + step;
     const prev: KvCache = cache!;
-    const out = tf.tidy(() => {
-      const r = model.forward({
-        ids: tf.tensor2d(next, [B, 1], 'int32'),
-        positions: tf.tensor2d(nextPos, [B, 1], 'int32'),
-        mask: buildMask(valid, P + step, 1, capacity),
-        cache: prev,
+    let out;
+    try {
+      out = tf.tidy(() => {
+        const r = model.forward({
+          ids: tf.tensor2d(next, [B, 1], 'int32'),
+          positions: tf.tensor2d(nextPos, [B, 1], 'int32'),
+          mask: buildMask(valid, P + step, 1, capacity),
+          cache: prev,
+        });
+        return { lastLogits: r.logits.reshape([B, V]) as tf.Tensor2D, k: r.cache.k, v: r.cache.v, length: r.cache.length };
       });
-      return { lastLogits: r.logits.reshape([B, V]) as tf.Tensor2D, k: r.cache.k, v: r.cache.v, length: r.cache.length };
-    });
+    } catch (e) {
+      for (const t of [...prev.k, ...prev.v]) t.dispose(); // the cache is ours to free
+      throw e;
+    }
     if (!fixed) for (const t of [...prev.k, ...prev.v]) t.dispose();
     cache = { k: out.k, v: out.v, ...(fixed ? { length: out.length } : {}) };
     try {

@@ -299,6 +299,22 @@ describe('webgpu fixed-capacity KV cache', () => {
     m.dispose();
   }, 120_000);
 
+  it('is freed when a decode step fails', async (ctx) => {
+    const why = await use('webgpu');
+    if (why) ctx.skip(`webgpu unavailable: ${why}`);
+    const m = model();
+    const forward = m.forward.bind(m);
+    let calls = 0;
+    m.forward = (input) => {
+      if (++calls === 3) throw new Error('the device went away');
+      return forward(input);
+    };
+    const before = tf.memory().numTensors;
+    await expect(sample(m, [[1, 5, 6]], { maxNew: 6, eos: -1, pad: 0, greedy: true, temperature: 1, topP: 1, topK: 0, rng: new Rng(2), kvCache: 'fixed' })).rejects.toThrow('the device went away');
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+
   it('is refused off webgpu', async () => {
     await selectBackend('cpu');
     const m = model();

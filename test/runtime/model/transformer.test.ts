@@ -79,4 +79,20 @@ describe('transformer', () => {
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });
+
+  for (const failAt of [1, 3]) {
+    it(`frees the KV cache when the ${failAt === 1 ? 'prefill' : 'second decode step'} fails`, async () => {
+      const m = new Transformer(tinyConfig(), undefined, 3);
+      const forward = m.forward.bind(m);
+      let calls = 0;
+      m.forward = (input) => {
+        if (++calls === failAt) throw new Error('the device went away');
+        return forward(input);
+      };
+      const before = tf.memory().numTensors;
+      await expect(sample(m, [[1, 4], [1, 4, 5, 6]], { maxNew: 6, eos: -1, pad: 0, greedy: true, temperature: 1, topP: 1, topK: 0, rng: new Rng(9) })).rejects.toThrow('the device went away');
+      expect(tf.memory().numTensors).toBe(before);
+      m.dispose();
+    });
+  }
 });
