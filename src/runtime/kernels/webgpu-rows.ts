@@ -3,8 +3,10 @@
 //
 //   SiricRmsInv(x [N, D]) → r [N, 1]:           r = 1/√(mean(x²) + ε)
 //   SiricRmsNormDx(dy, xr [N, D], w [D], r [N, 1]) → dx [N, D]:  g = dy·w, dx = r·(g − xr·mean(g·xr))
-//   SiricRope(x [B, n, T, hd], cos, sin [B, T, hd]) → y:  y = x·cos + rot(x)·sin,  rot([a, b]) = [b, a]
-//     (backward = true: dx = dy·cos + rot(dy·sin), rot being its own transpose)
+//   SiricRope(x [B, n, T, hd], cos, sin [B, 1, T, hd]) → y:  y = x·cos + rot(x)·sin,  rot([a, b]) = [b, a]
+//     (backward = true: dx = dy·cos + rot(dy·sin), rot being its own transpose); with layout
+//     rowsToHeads x is a linear layer's [B·T, n·hd] and the heads' transpose happens on the way
+//     (headsToRows: the way back, for the gradient)
 //   SiricMaskedSoftmax(s [B, G, R, S], mask [1|B, 1, T, S]) → p:  p = softmax(s·scale + mask), row r
 //     of a KV group reading mask row r mod T (the query heads of a group are folded into R = g·T)
 //   SiricSoftmaxDx(dp, p [rows, S]) → ds:  ds = (dp·p − Σ(dp·p)·p)·scale
@@ -127,6 +129,13 @@ class RmsNormDxProgram extends RowProgram {
   }
 }
 
+/**
+ * Layouts of rotary embedding's input and output: both [B, n, T, hd] (`heads`); the rows a linear
+ * layer gives, [B·T, n·hd], in and [B, n, T, hd] out (`rowsToHeads`: the forward pass with the
+ * heads' transpose folded in); or the reverse (`headsToRows`: its backward pass).
+ */
+export type RopeLayout = 'heads' | 'rowsToHeads' | 'headsToRows';
+
 class RopeProgram implements WebgpuProgram {
   outputShape: number[];
   shaderKey: string;
@@ -137,28 +146,44 @@ class RopeProgram implements WebgpuProgram {
   uniforms = 'heads : i32, steps : i32, hd : i32,';
   size = true;
   constructor(
-    shape: number[],
+    outputShape: number[],
     private readonly backward: boolean,
+    private readonly layout: RopeLayout,
   ) {
-    this.outputShape = shape;
-    this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / 256), 1, 1];
-    this.shaderKey = `siricRope_${backward ? 1 : 0}`;
+    this.outputShape = outputShape;
+    this.dispatch = [Math.ceil(outputShape.reduce((a, b) => a * b, 1) / 256), 1, 1];
+    this.shaderKey = `siricRope_${backward ? 1 : 0}_${layout}`;
   }
   getUserCode(): string {
     // Forward: y[d] = x[d]·cos[d] + x[d']·sin[d]; backward: dx[d] = dy[d]·cos[d] + dy[d']·sin[d'],
     // with d' the same position in the other half.
-    const other = this.backward ? "S[tab + dp]" : 'S[tab + d]';
+    const other = this.backward ? 'S[tab + dp]' : 'S[tab + d]';
+    // The output index's (b, h, t), and where that element sits in the input.
+    const coords = {
+      heads: `let t = (index / hd) % T;
+      let b = index / (hd * T * n);
+      let src = index;`,
+      rowsToHeads: `let t = (index / hd) % T;
+      let h = (index / (hd * T)) % n;
+      let b = index / (hd * T * n);
+      let src = ((b * T + t) * n + h) * hd + d;`,
+      headsToRows: `let h = (index / hd) % n;
+      let t = (index / (hd * n)) % T;
+      let b = index / (hd * n * T);
+      let src = ((b * n + h) * T + t) * hd + d;`,
+    }[this.layout];
     return `
   fn main(index : i32) {
     if (index < uniforms.size) {
       let hd = uniforms.hd;
+      let n = uniforms.heads;
+      let T = uniforms.steps;
       let half = hd / 2;
       let d = index % hd;
-      let t = (index / hd) % uniforms.steps;
-      let b = index / (hd * uniforms.steps * uniforms.heads);
+      ${coords}
       let dp = select(d - half, d + half, d < half);
-      let tab = (b * uniforms.steps + t) * hd;
-      setOutputAtIndex(index, X[index] * C[tab + d] + X[index - d + dp] * ${other});
+      let tab = (b * T + t) * hd;
+      setOutputAtIndex(index, X[src] * C[tab + d] + X[src - d + dp] * ${other});
     }
   }`;
   }
@@ -345,8 +370,11 @@ const KERNELS: Record<string, (a: Args) => tf.TensorInfo> = {
     return backend.runWebGPUProgram(new RmsNormDxProgram(dy!.shape, rows), [dy!, xr!, w!, r!], 'float32', [i32(rows), i32(last(dy!))]);
   },
   [ROPE]: ({ inputs: { x, cos, sin }, backend, attrs }) => {
-    const [, n, T, hd] = x!.shape as [number, number, number, number];
-    return backend.runWebGPUProgram(new RopeProgram(x!.shape, attrs['backward'] === true), [x!, cos!, sin!], 'float32', [i32(n), i32(T), i32(hd)]);
+    const layout = (attrs['layout'] ?? 'heads') as unknown as RopeLayout;
+    const [B, , T, hd] = cos!.shape as [number, number, number, number];
+    const n = layout === 'heads' ? x!.shape[1]! : (attrs['heads'] as number);
+    const out = layout === 'headsToRows' ? [B * T, n * hd] : [B, n, T, hd];
+    return backend.runWebGPUProgram(new RopeProgram(out, attrs['backward'] === true, layout), [x!, cos!, sin!], 'float32', [i32(n), i32(T), i32(hd)]);
   },
   [MASKED_SOFTMAX]: ({ inputs: { x, mask }, backend, attrs }) => {
     const rows = rowsOf(x!);

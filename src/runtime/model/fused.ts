@@ -96,6 +96,21 @@ export function ropeFused(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): t
 }
 
 /**
+ * Rotary embedding of a linear layer's output rows [B·T, n·hd], returned as heads [B, n, T, hd]:
+ * ropeFused of the heads' transpose, with the transpose done inside the kernel both ways where the
+ * backend has the row kernels.
+ */
+export function ropeRowsFused(x: tf.Tensor2D, n: number, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+  const [B, , T, hd] = cos.shape;
+  if (!hasRowKernels()) return ropeFused(x.reshape([B, T, n, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D, cos, sin);
+  const f = custom((xi: tf.Tensor) => ({
+    value: run(ROPE, { x: xi, cos, sin }, { backward: false, layout: 'rowsToHeads' as unknown as number, heads: n }),
+    gradFunc: (dy) => run(ROPE, { x: dy, cos, sin }, { backward: true, layout: 'headsToRows' as unknown as number, heads: n }),
+  }));
+  return f(x) as tf.Tensor4D;
+}
+
+/**
  * Scaled dot-product attention with grouped KV heads, as transformer.ts's `attention`: q [B, H, T, hd],
  * k/v [B, Hkv, S, hd], an additive mask [1 or B, 1, T, S] → [B·T, H·hd]. The query heads of a KV
  * group are folded into the time axis. Backward, with P the probabilities and dO the output's

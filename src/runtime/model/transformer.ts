@@ -7,7 +7,7 @@ import { Rng } from '../rng.js';
 import type { HostTensor, ModelConfig } from '../types.js';
 import { RunError } from '../types.js';
 import { writeKvRows } from '../kernels/webgpu-kv.js';
-import { attentionFused, rmsNormFused, ropeFused, swigluFused, useFusedBlocks } from './fused.js';
+import { attentionFused, rmsNormFused, ropeRowsFused, swigluFused, useFusedBlocks } from './fused.js';
 import { matMulT, plainMatMul } from './ops.js';
 
 /**
@@ -101,16 +101,16 @@ export class Transformer {
     // On webgpu, RMSNorm, rotary embedding, attention and SwiGLU as single ops with their own gradients (fused.ts).
     const fused = useFusedBlocks();
     const norm = fused ? (t: tf.Tensor2D, w: tf.Tensor, eps: number) => rmsNormFused(t, w, eps) as tf.Tensor2D : rmsNorm;
-    const rot = fused ? ropeFused : rope;
     const attend = fused ? attentionFused : attention;
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const pre = `model.layers.${l}`;
       const h = norm(x, this.p(`${pre}.input_layernorm.weight`), c.rms_norm_eps);
-      const q = this.heads(this.linear(h, `${pre}.self_attn.q_proj`), B, T, H, hd); // [B, H, T, hd]
-      let k = this.heads(this.linear(h, `${pre}.self_attn.k_proj`), B, T, Hkv, hd); // [B, Hkv, T, hd]
+      // Queries and keys rotated, as heads: [B, H, T, hd] and [B, Hkv, T, hd].
+      const [qr, kr] = fused
+        ? [ropeRowsFused(this.linear(h, `${pre}.self_attn.q_proj`), H, cos, sin), ropeRowsFused(this.linear(h, `${pre}.self_attn.k_proj`), Hkv, cos, sin)]
+        : [rope(this.heads(this.linear(h, `${pre}.self_attn.q_proj`), B, T, H, hd), cos, sin), rope(this.heads(this.linear(h, `${pre}.self_attn.k_proj`), B, T, Hkv, hd), cos, sin)];
+      let k = kr;
       let v = this.heads(this.linear(h, `${pre}.self_attn.v_proj`), B, T, Hkv, hd);
-      const qr = rot(q, cos, sin);
-      k = rot(k, cos, sin);
       if (inPlace) {
         writeKvRows(cache.k[l]!, k, input.cache!.length!, at!);
         writeKvRows(cache.v[l]!, v, input.cache!.length!, at!);

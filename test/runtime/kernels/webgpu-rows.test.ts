@@ -78,6 +78,11 @@ describe('webgpu row kernels', () => {
     const lhs = (await tf.sum(tf.mul(y, u)).data())[0]!;
     const rhs = (await tf.sum(tf.mul(x, run(ROPE, { x: u, cos, sin }, { backward: true }))).data())[0]!;
     expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * Math.abs(lhs) + 1e-5);
+    // From a linear layer's rows [B·T, n·hd], with the heads' transpose folded in, both ways.
+    const rows = tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B * T, n * hd]);
+    await close(run(ROPE, { x: rows, cos, sin }, { backward: false, layout: 'rowsToHeads' as unknown as number, heads: n }), y, 1e-6);
+    const back = run(ROPE, { x: u, cos, sin }, { backward: true, layout: 'headsToRows' as unknown as number, heads: n });
+    await close(back, tf.reshape(tf.transpose(run(ROPE, { x: u, cos, sin }, { backward: true }), [0, 2, 1, 3]), [B * T, n * hd]), 1e-6);
   });
 
   for (const perBatch of [false, true]) {
