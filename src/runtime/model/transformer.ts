@@ -7,7 +7,7 @@ import { Rng } from '../rng.js';
 import type { HostTensor, ModelConfig } from '../types.js';
 import { RunError } from '../types.js';
 import { writeKvRows } from '../kernels/webgpu-kv.js';
-import { attentionFused, rmsNormFused, ropeRowsFused, swigluFused, useFusedBlocks } from './fused.js';
+import { attentionForward, decoderLayerFused, type LayerParams, rmsNormForward, rmsNormFused, ropeRows, swigluForward, useFusedBlocks } from './fused.js';
 import { matMulT, plainMatMul } from './ops.js';
 
 /**
@@ -81,7 +81,10 @@ export class Transformer {
     return this.params.get(name)!;
   }
 
-  /** Logits [B, T, V] and the cache extended by these T positions. Call inside tf.tidy. */
+  /**
+   * Logits [B, T, V] and the cache extended by these T positions. Call inside tf.tidy. Under a
+   * gradient tape with the fused blocks (webgpu) no cache is returned (empty), and none may be given.
+   */
   forward(input: ForwardInput): { logits: tf.Tensor3D; cache: KvCache } {
     const c = this.config;
     const [B, T] = input.ids.shape;
@@ -98,16 +101,24 @@ export class Transformer {
     const inPlace = input.cache?.length !== undefined;
     const cache: KvCache = inPlace ? { k: input.cache!.k, v: input.cache!.v, length: input.cache!.length! + T } : { k: [], v: [] };
     const at = inPlace ? tf.scalar(input.cache!.length!, 'int32') : undefined; // where the new rows go
-    // On webgpu, RMSNorm, rotary embedding, attention and SwiGLU as single ops with their own gradients (fused.ts).
+    // On webgpu the fused blocks (fused.ts): in training (a gradient tape is recording) each layer is
+    // one op with a written-out backward pass, and no cache is returned; otherwise RMSNorm, rotary
+    // embedding, attention and SwiGLU with fewer kernels.
     const fused = useFusedBlocks();
-    const norm = fused ? (t: tf.Tensor2D, w: tf.Tensor, eps: number) => rmsNormFused(t, w, eps) as tf.Tensor2D : rmsNorm;
-    const attend = fused ? attentionFused : attention;
+    const wholeLayers = fused && tf.engine().isTapeOn();
+    if (wholeLayers && input.cache) throw new Error('Transformer.forward: the fused blocks take no KV cache under a gradient tape');
+    const norm = fused ? (t: tf.Tensor2D, w: tf.Tensor, eps: number) => (wholeLayers ? rmsNormFused : rmsNormForward)(t, w, eps) as tf.Tensor2D : rmsNorm;
+    const attend = fused ? attentionForward : attention;
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const pre = `model.layers.${l}`;
+      if (wholeLayers) {
+        x = decoderLayerFused(x, this.layerParams(pre), { B, T, H, Hkv, hd, eps: c.rms_norm_eps }, cos, sin, input.mask);
+        continue;
+      }
       const h = norm(x, this.p(`${pre}.input_layernorm.weight`), c.rms_norm_eps);
       // Queries and keys rotated, as heads: [B, H, T, hd] and [B, Hkv, T, hd].
       const [qr, kr] = fused
-        ? [ropeRowsFused(this.linear(h, `${pre}.self_attn.q_proj`), H, cos, sin), ropeRowsFused(this.linear(h, `${pre}.self_attn.k_proj`), Hkv, cos, sin)]
+        ? [ropeRows(this.linear(h, `${pre}.self_attn.q_proj`), H, cos, sin), ropeRows(this.linear(h, `${pre}.self_attn.k_proj`), Hkv, cos, sin)]
         : [rope(this.heads(this.linear(h, `${pre}.self_attn.q_proj`), B, T, H, hd), cos, sin), rope(this.heads(this.linear(h, `${pre}.self_attn.k_proj`), B, T, Hkv, hd), cos, sin)];
       let k = kr;
       let v = this.heads(this.linear(h, `${pre}.self_attn.v_proj`), B, T, Hkv, hd);
@@ -128,7 +139,7 @@ export class Transformer {
       const h2 = norm(x, this.p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
       const gate = this.linear(h2, `${pre}.mlp.gate_proj`);
       const up = this.linear(h2, `${pre}.mlp.up_proj`);
-      const act = fused ? swigluFused(gate, up) : tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
+      const act = fused ? swigluForward(gate, up) : tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
       x = tf.add(x, this.linear(act as tf.Tensor2D, `${pre}.mlp.down_proj`));
     }
     const Tout = input.lastOnly ? 1 : T;
@@ -137,6 +148,24 @@ export class Transformer {
     const head = c.tie_word_embeddings ? this.p('model.embed_tokens.weight') : this.p('lm_head.weight');
     const logits = matMulT(x, head).reshape([B, Tout, c.vocab_size]) as tf.Tensor3D;
     return { logits, cache };
+  }
+
+  /** One layer's parameters for decoderLayerFused. */
+  private layerParams(pre: string): LayerParams {
+    const a = `${pre}.self_attn`;
+    const bias = (n: string) => this.params.get(`${a}.${n}.bias`);
+    return {
+      ln1: this.p(`${pre}.input_layernorm.weight`),
+      wq: this.p(`${a}.q_proj.weight`),
+      wk: this.p(`${a}.k_proj.weight`),
+      wv: this.p(`${a}.v_proj.weight`),
+      ...(bias('q_proj') ? { bq: bias('q_proj')!, bk: bias('k_proj')!, bv: bias('v_proj')! } : {}),
+      wo: this.p(`${a}.o_proj.weight`),
+      ln2: this.p(`${pre}.post_attention_layernorm.weight`),
+      wg: this.p(`${pre}.mlp.gate_proj.weight`),
+      wu: this.p(`${pre}.mlp.up_proj.weight`),
+      wd: this.p(`${pre}.mlp.down_proj.weight`),
+    };
   }
 
   /** x [N, in] @ W^T (+ b), with W stored [out, in] as in Hugging Face. */

@@ -16,9 +16,13 @@ beforeAll(async () => {
 afterEach(() => setFusedBlocks(undefined));
 
 const V = 29;
-function model(): Transformer {
+function model(attentionBias = false): Transformer {
   const cfg = configFromScratch({ kind: 'scratch', layers: 2, d_model: 32, heads: 4, kv_heads: 2, ffn: 48, context: 64, tie_embeddings: false, rope_theta: 10000, norm_eps: 1e-6 }, V, { bos: 1, eos: 2, pad: 0 }, 'float32');
-  return new Transformer(cfg, undefined, 11);
+  const m = new Transformer({ ...cfg, attention_bias: attentionBias }, undefined, 11);
+  // Non-zero biases (Qwen2's q/k/v), so that they change the forward pass being checked.
+  const rng = new Rng(4);
+  for (const [name, v] of m.params) if (name.endsWith('.bias')) v.assign(tf.tensor1d(Float32Array.from({ length: v.size }, () => 0.1 * rng.normal())));
+  return m;
 }
 
 function relDiff(a: Float32Array, b: Float32Array): number {
@@ -60,20 +64,22 @@ function lossAndGrads(m: Transformer): { loss: number; grads: Record<string, Flo
 }
 
 describe('fused blocks', () => {
-  it('give the composite loss and gradients (every parameter) through a GQA model with padding, in fewer kernel calls', () => {
-    const m = model();
-    setFusedBlocks(false);
-    const want = lossAndGrads(m);
-    setFusedBlocks(true);
-    const before = tf.memory().numTensors;
-    const got = lossAndGrads(m);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(Math.abs(got.loss - want.loss)).toBeLessThan(1e-6 * Math.abs(want.loss));
-    for (const [name, g] of Object.entries(want.grads)) expect(relDiff(got.grads[name]!, g), name).toBeLessThan(2e-5);
-    // No tape node or saved copy per op inside a block, and shorter backward passes.
-    expect(got.kernels).toBeLessThan(0.8 * want.kernels);
-    m.dispose();
-  });
+  for (const bias of [false, true]) {
+    it(`give the composite loss and gradients (every parameter) through a GQA model with padding${bias ? ' and q/k/v biases' : ''}, in fewer kernel calls`, () => {
+      const m = model(bias);
+      setFusedBlocks(false);
+      const want = lossAndGrads(m);
+      setFusedBlocks(true);
+      const before = tf.memory().numTensors;
+      const got = lossAndGrads(m);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Math.abs(got.loss - want.loss)).toBeLessThan(1e-6 * Math.abs(want.loss));
+      for (const [name, g] of Object.entries(want.grads)) expect(relDiff(got.grads[name]!, g), name).toBeLessThan(2e-5);
+      // No tape node or saved copy per op inside a block, and shorter backward passes.
+      expect(got.kernels).toBeLessThan(0.8 * want.kernels);
+      m.dispose();
+    });
+  }
 
   it('sample the same tokens with the KV cache (queries shorter than keys)', async () => {
     const m = model();
