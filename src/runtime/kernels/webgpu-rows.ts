@@ -12,6 +12,9 @@
 //   SiricSoftmaxDx(dp, p [rows, S]) → ds:  ds = (dp·p − Σ(dp·p)·p)·scale
 //   SiricSwiglu(g, u) → g·σ(g)·u, and SiricSwigluDx(dy, g, u) → dg (wrt = 0) or du (wrt = 1):
 //     du = dy·g·σ(g), dg = dy·u·σ(g)·(1 + g·(1 − σ(g)))
+//   SiricPick(x [B, V], u [B]) → [B, 2]: a token per row of softmax(x/temperature) and its
+//     log-prob: greedy, the first maximum; else the inverse CDF at u (ids in order, as the
+//     sampler's other paths), the chosen id travelling as a float
 //   SiricTokenLogp(x [rows, V], tg [rows]) → [rows]:  with z = x/temperature and p = softmax(z),
 //     log p[tg] (entropy = false) or the entropy −Σ p·log p = log Z − Σ p·z (entropy = true)
 //   SiricTokenLogpDx(dy [rows], x, tg) → dx [rows, V]:  dy·(onehot(tg) − p)/temperature, or for
@@ -30,6 +33,7 @@ export const MASKED_SOFTMAX = 'SiricMaskedSoftmax';
 export const SOFTMAX_DX = 'SiricSoftmaxDx';
 export const SWIGLU = 'SiricSwiglu';
 export const SWIGLU_DX = 'SiricSwigluDx';
+export const PICK = 'SiricPick';
 export const TOKEN_LOGP = 'SiricTokenLogp';
 export const TOKEN_LOGP_DX = 'SiricTokenLogpDx';
 
@@ -296,6 +300,82 @@ function logZCode(entropy: boolean): string {
     ${entropy ? 'let meanZ = rowSum(sz) / total;' : ''}`;
 }
 
+/**
+ * One workgroup per row. Each thread owns a contiguous chunk of the vocabulary; chunk sums of
+ * exp(z − max) are scanned in workgroup memory, so that every thread knows the CDF at its chunk's
+ * start, counts its ids whose CDF is below u·total, and the counts add up to the token.
+ */
+class PickProgram extends RowProgram {
+  shaderKey: string;
+  variableNames: string[];
+  uniforms = 'rows : i32, cols : i32, temperature : f32,';
+  constructor(
+    rows: number,
+    private readonly greedy: boolean,
+  ) {
+    super([rows, 2], rows);
+    this.shaderKey = `siricPick_${greedy ? 1 : 0}`;
+    this.variableNames = greedy ? ['X'] : ['X', 'U']; // greedy reads no uniforms: WGSL would drop their binding
+  }
+  getUserCode(): string {
+    const choose = this.greedy
+      ? `
+    // The first index of the maximum: each thread's best, then the workgroup's (ties to the lower id).
+    var best = -uniforms.INFINITY;
+    var bestId = uniforms.cols;
+    for (var c = lo; c < hi; c++) { let z = X[base + c] / uniforms.temperature; if (z > best) { best = z; bestId = c; } }
+    ids[localIndex] = bestId;
+    red[localIndex] = best;
+    workgroupBarrier();
+    for (var st = ${WG / 2}u; st > 0u; st = st >> 1u) {
+      if (localIndex < st) {
+        let o = localIndex + st;
+        if (red[o] > red[localIndex] || (red[o] == red[localIndex] && ids[o] < ids[localIndex])) { red[localIndex] = red[o]; ids[localIndex] = ids[o]; }
+      }
+      workgroupBarrier();
+    }
+    let token = min(ids[0], uniforms.cols - 1);`
+      : `
+    // Chunk sums, then an exclusive scan over the chunks (thread 0; ${WG} entries).
+    var part = 0.0;
+    for (var c = lo; c < hi; c++) { part += exp(X[base + c] / uniforms.temperature - logZ); }
+    scan[localIndex] = part;
+    workgroupBarrier();
+    if (localIndex == 0u) {
+      var acc = 0.0;
+      for (var i = 0u; i < ${WG}u; i++) { let v = scan[i]; scan[i] = acc; acc += v; }
+      scan[${WG}] = acc;
+    }
+    workgroupBarrier();
+    let threshold = U[at.x] * scan[${WG}];
+    var cdf = scan[localIndex];
+    var below = 0.0;
+    for (var c = lo; c < hi; c++) { cdf += exp(X[base + c] / uniforms.temperature - logZ); if (cdf < threshold) { below += 1.0; } }
+    let token = min(i32(rowSum(below)), uniforms.cols - 1);`;
+    return `${REDUCE}
+  var<workgroup> ids : array<i32, ${WG}>;
+  var<workgroup> scan : array<f32, ${WG + 1}>;
+  fn main() {
+    let at = rowIndex(uniforms.rows);
+    let base = at.x * uniforms.cols;
+    let chunk = (uniforms.cols + ${WG - 1}) / ${WG};
+    let lo = min(i32(localIndex) * chunk, uniforms.cols);
+    let hi = min(lo + chunk, uniforms.cols);
+    var mx = -uniforms.INFINITY;
+    for (var c = lo; c < hi; c++) { mx = max(mx, X[base + c] / uniforms.temperature); }
+    let m = rowMax(mx);
+    var s = 0.0;
+    for (var c = lo; c < hi; c++) { s += exp(X[base + c] / uniforms.temperature - m); }
+    let logZ = m + log(rowSum(s));
+    ${choose}
+    if (localIndex == 0u && at.y == 1) {
+      setOutputAtIndex(at.x * 2, f32(token));
+      setOutputAtIndex(at.x * 2 + 1, X[base + token] / uniforms.temperature - logZ);
+    }
+  }`;
+  }
+}
+
 // The entropy's kernels do not read the targets: they are not bound (WGSL drops an unused binding).
 class TokenLogpProgram extends RowProgram {
   shaderKey: string;
@@ -384,6 +464,11 @@ const KERNELS: Record<string, (a: Args) => tf.TensorInfo> = {
   },
   [SWIGLU]: ({ inputs: { g, u }, backend }) => backend.runWebGPUProgram(new SwigluProgram(g!.shape, 'forward'), [g!, u!], 'float32'),
   [SWIGLU_DX]: ({ inputs: { dy, g, u }, backend, attrs }) => (attrs['wrt'] === 1 ? backend.runWebGPUProgram(new SwigluProgram(g!.shape, 'dup'), [dy!, g!], 'float32') : backend.runWebGPUProgram(new SwigluProgram(g!.shape, 'dgate'), [dy!, g!, u!], 'float32')),
+  [PICK]: ({ inputs: { x, u }, backend, attrs }) => {
+    const rows = rowsOf(x!);
+    const greedy = attrs['greedy'] === true;
+    return backend.runWebGPUProgram(new PickProgram(rows, greedy), greedy ? [x!] : [x!, u!], 'float32', [i32(rows), i32(last(x!)), f32(attrs['temperature'] as number)]);
+  },
   [TOKEN_LOGP]: ({ inputs: { x, tg }, backend, attrs }) => {
     const rows = rowsOf(x!);
     const entropy = attrs['entropy'] === true;

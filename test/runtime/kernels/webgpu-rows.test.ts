@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
-import { MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX, TOKEN_LOGP, TOKEN_LOGP_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
+import { MASKED_SOFTMAX, PICK, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX, TOKEN_LOGP, TOKEN_LOGP_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
 import { Rng } from '../../../src/runtime/rng.js';
 import { targetLogProbs, tokenLogProbs } from '../../../src/runtime/rl/loss.js';
 
@@ -151,4 +151,48 @@ describe('webgpu row kernels', () => {
     await close(entropy, tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1)), 2e-5);
     await close(targetLogProbs(logits, tgt, 0.8), logp, 1e-7);
   });
+
+  for (const [B, V] of [
+    [7, 300],
+    [5, 10],
+  ] as const) {
+    it(`picks each row's token and log-prob as the sampler's reference does, greedy and by inverse CDF, ${B} rows of ${V}`, async (ctx) => {
+      if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+      const temperature = 0.8;
+      const x = rand([B, V], 2);
+      const xs = (await x.data()) as Float32Array;
+      xs[3] = xs[V - 1] = Math.max(...xs.subarray(0, V)) + 1; // a tie for the maximum in row 0: the first wins
+      const logits = tf.tensor2d(xs, [B, V]);
+      const u = Float32Array.from({ length: B }, () => rng.float());
+      for (const greedy of [true, false]) {
+        const T = greedy ? 1 : temperature;
+        const got = (await run(PICK, { x: logits, u: tf.tensor1d(u) }, { temperature: T, greedy }).data()) as Float32Array;
+        for (let b = 0; b < B; b++) {
+          const z = Array.from(xs.subarray(b * V, (b + 1) * V), (v) => v / T);
+          const m = Math.max(...z);
+          const p = z.map((v) => Math.exp(v - m));
+          const total = p.reduce((a, c) => a + c, 0);
+          const logZ = m + Math.log(total);
+          let token = z.indexOf(m);
+          if (!greedy) {
+            // The first id whose CDF reaches u·total (skipped when u·total sits on a boundary).
+            let cdf = 0;
+            let near = false;
+            token = V - 1;
+            for (let i = 0; i < V; i++) {
+              cdf += p[i]!;
+              near ||= Math.abs(cdf - u[b]! * total) < 1e-5 * total;
+              if (cdf >= u[b]! * total) {
+                token = i;
+                break;
+              }
+            }
+            if (near) continue;
+          }
+          expect(got[2 * b], `row ${b}`).toBe(token);
+          expect(Math.abs(got[2 * b + 1]! - (z[token]! - logZ))).toBeLessThan(1e-5);
+        }
+      }
+    });
+  }
 });
