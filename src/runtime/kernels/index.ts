@@ -10,6 +10,7 @@ import { registerGradients } from './gradients.js';
 import { unsortedSegmentSumCpu, unsortedSegmentSumWasm } from './unsorted-segment-sum.js';
 import { registerWebgpuAdamKernels } from './webgpu-adamw.js';
 import { registerWebgpuRowKernels } from './webgpu-rows.js';
+import { registerWebgpuVocabKernels } from './webgpu-vocab.js';
 import { registerWebgpuKernels } from './webgpu-matmul.js';
 
 export { segmentSumInto, unsortedSegmentSumCpu, unsortedSegmentSumWasm } from './unsorted-segment-sum.js';
@@ -47,6 +48,6 @@ export function registerTrainingKernels(): string[] {
   // BatchMatMul@webgpu replaces a builtin that exists only once the webgpu package is imported: a no-op before that, so call again after it.
   done.push(...registerWebgpuKernels());
   // Kernels of our own names for webgpu (AdamW's fused update): registering them needs no package.
-  done.push(...registerWebgpuAdamKernels(), ...registerWebgpuRowKernels());
+  done.push(...registerWebgpuAdamKernels(), ...registerWebgpuRowKernels(), ...registerWebgpuVocabKernels());
   return done;
 }

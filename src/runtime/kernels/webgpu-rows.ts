@@ -1,5 +1,6 @@
 // WGSL kernels for the fused blocks (model/fused.ts) on webgpu: each replaces a chain of tfjs ops
-// (one dispatch each, plus its fixed CPU cost) by one dispatch.
+// (one dispatch each, plus its fixed CPU cost) by one dispatch. The kernels over vocabulary rows
+// (token choice, log-probs) are in webgpu-vocab.ts, on the same row machinery.
 //
 //   SiricRmsInv(x [N, D]) → r [N, 1]:           r = 1/√(mean(x²) + ε)
 //   SiricRmsNormDx(dy, xr [N, D], w [D], r [N, 1]) → dx [N, D]:  g = dy·w, dx = r·(g − xr·mean(g·xr))
@@ -12,13 +13,6 @@
 //   SiricSoftmaxDx(dp, p [rows, S]) → ds:  ds = (dp·p − Σ(dp·p)·p)·scale
 //   SiricSwiglu(g, u) → g·σ(g)·u, and SiricSwigluDx(dy, g, u) → dg (wrt = 0) or du (wrt = 1):
 //     du = dy·g·σ(g), dg = dy·u·σ(g)·(1 + g·(1 − σ(g)))
-//   SiricPick(x [B, V], u [B]) → [B, 2]: a token per row of softmax(x/temperature) and its
-//     log-prob: greedy, the first maximum; else the inverse CDF at u (ids in order, as the
-//     sampler's other paths), the chosen id travelling as a float
-//   SiricTokenLogp(x [rows, V], tg [rows]) → [rows]:  with z = x/temperature and p = softmax(z),
-//     log p[tg] (entropy = false) or the entropy −Σ p·log p = log Z − Σ p·z (entropy = true)
-//   SiricTokenLogpDx(dy [rows], x, tg) → dx [rows, V]:  dy·(onehot(tg) − p)/temperature, or for
-//     the entropy −dy·p·(z − Σ p·z)/temperature
 //
 // Row kernels run one workgroup of 64 threads per row, each thread striding over the columns, with
 // sums and maxima reduced through workgroup memory. Results agree with the tfjs op chains to float32
@@ -33,21 +27,19 @@ export const MASKED_SOFTMAX = 'SiricMaskedSoftmax';
 export const SOFTMAX_DX = 'SiricSoftmaxDx';
 export const SWIGLU = 'SiricSwiglu';
 export const SWIGLU_DX = 'SiricSwigluDx';
-export const PICK = 'SiricPick';
-export const TOKEN_LOGP = 'SiricTokenLogp';
-export const TOKEN_LOGP_DX = 'SiricTokenLogpDx';
 
-const WG = 64;
+/** Threads per row. */
+export const WG = 64;
 
 /** One workgroup per row; a row count past one dispatch dimension's limit folds into y. */
-function rowDispatch(rows: number): [number, number, number] {
+export function rowDispatch(rows: number): [number, number, number] {
   if (rows <= 65535) return [Math.max(1, rows), 1, 1];
   const x = Math.ceil(Math.sqrt(rows));
   return [x, Math.ceil(rows / x), 1];
 }
 
 /** Workgroup-memory reductions; callers reach them in uniform control flow (barriers inside). */
-const REDUCE = `
+export const REDUCE = `
   var<workgroup> red : array<f32, ${WG}>;
   fn rowSum(v : f32) -> f32 {
     red[localIndex] = v;
@@ -78,7 +70,7 @@ const REDUCE = `
     return vec2<i32>(min(r, rows - 1), select(0, 1, r < rows));
   }`;
 
-abstract class RowProgram implements WebgpuProgram {
+export abstract class RowProgram implements WebgpuProgram {
   outputShape: number[];
   abstract shaderKey: string;
   dispatchLayout = { x: [0], y: [1] };
@@ -281,166 +273,14 @@ class SoftmaxDxProgram extends RowProgram {
   }
 }
 
-/** The row's max and Σ exp(z − max) (and Σ exp(z − max)·z for the entropy) of z = X/temperature. */
-function logZCode(entropy: boolean): string {
-  return `
-    var mx = -uniforms.INFINITY;
-    for (var c = i32(localIndex); c < uniforms.cols; c += ${WG}) { mx = max(mx, X[base + c] / uniforms.temperature); }
-    let m = rowMax(mx);
-    var s = 0.0;
-    var sz = 0.0;
-    for (var c = i32(localIndex); c < uniforms.cols; c += ${WG}) {
-      let z = X[base + c] / uniforms.temperature;
-      let e = exp(z - m);
-      s += e;
-      ${entropy ? 'sz += e * z;' : ''}
-    }
-    let total = rowSum(s);
-    let logZ = m + log(total);
-    ${entropy ? 'let meanZ = rowSum(sz) / total;' : ''}`;
-}
+export type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: WebgpuBackendLike; attrs: Record<string, number | boolean> };
+export const i32 = (v: number) => ({ type: 'int32' as const, data: [v] });
+export const f32 = (v: number) => ({ type: 'float32' as const, data: [v] });
+export const last = (t: tf.TensorInfo): number => t.shape[t.shape.length - 1]!;
+/** Rows of a tensor read as [rows, last axis]. */
+export const rowsOf = (t: tf.TensorInfo): number => t.shape.reduce((a, b) => a * b, 1) / last(t);
 
-/**
- * One workgroup per row. Each thread owns a contiguous chunk of the vocabulary; chunk sums of
- * exp(z − max) are scanned in workgroup memory, so that every thread knows the CDF at its chunk's
- * start, counts its ids whose CDF is below u·total, and the counts add up to the token.
- */
-class PickProgram extends RowProgram {
-  shaderKey: string;
-  variableNames: string[];
-  uniforms = 'rows : i32, cols : i32, temperature : f32,';
-  constructor(
-    rows: number,
-    private readonly greedy: boolean,
-  ) {
-    super([rows, 2], rows);
-    this.shaderKey = `siricPick_${greedy ? 1 : 0}`;
-    this.variableNames = greedy ? ['X'] : ['X', 'U']; // greedy reads no uniforms: WGSL would drop their binding
-  }
-  getUserCode(): string {
-    const choose = this.greedy
-      ? `
-    // The first index of the maximum: each thread's best, then the workgroup's (ties to the lower id).
-    var best = -uniforms.INFINITY;
-    var bestId = uniforms.cols;
-    for (var c = lo; c < hi; c++) { let z = X[base + c] / uniforms.temperature; if (z > best) { best = z; bestId = c; } }
-    ids[localIndex] = bestId;
-    red[localIndex] = best;
-    workgroupBarrier();
-    for (var st = ${WG / 2}u; st > 0u; st = st >> 1u) {
-      if (localIndex < st) {
-        let o = localIndex + st;
-        if (red[o] > red[localIndex] || (red[o] == red[localIndex] && ids[o] < ids[localIndex])) { red[localIndex] = red[o]; ids[localIndex] = ids[o]; }
-      }
-      workgroupBarrier();
-    }
-    let token = min(ids[0], uniforms.cols - 1);`
-      : `
-    // Chunk sums, then an exclusive scan over the chunks (thread 0; ${WG} entries).
-    var part = 0.0;
-    for (var c = lo; c < hi; c++) { part += exp(X[base + c] / uniforms.temperature - logZ); }
-    scan[localIndex] = part;
-    workgroupBarrier();
-    if (localIndex == 0u) {
-      var acc = 0.0;
-      for (var i = 0u; i < ${WG}u; i++) { let v = scan[i]; scan[i] = acc; acc += v; }
-      scan[${WG}] = acc;
-    }
-    workgroupBarrier();
-    let threshold = U[at.x] * scan[${WG}];
-    var cdf = scan[localIndex];
-    var below = 0.0;
-    for (var c = lo; c < hi; c++) { cdf += exp(X[base + c] / uniforms.temperature - logZ); if (cdf < threshold) { below += 1.0; } }
-    let token = min(i32(rowSum(below)), uniforms.cols - 1);`;
-    return `${REDUCE}
-  var<workgroup> ids : array<i32, ${WG}>;
-  var<workgroup> scan : array<f32, ${WG + 1}>;
-  fn main() {
-    let at = rowIndex(uniforms.rows);
-    let base = at.x * uniforms.cols;
-    let chunk = (uniforms.cols + ${WG - 1}) / ${WG};
-    let lo = min(i32(localIndex) * chunk, uniforms.cols);
-    let hi = min(lo + chunk, uniforms.cols);
-    var mx = -uniforms.INFINITY;
-    for (var c = lo; c < hi; c++) { mx = max(mx, X[base + c] / uniforms.temperature); }
-    let m = rowMax(mx);
-    var s = 0.0;
-    for (var c = lo; c < hi; c++) { s += exp(X[base + c] / uniforms.temperature - m); }
-    let logZ = m + log(rowSum(s));
-    ${choose}
-    if (localIndex == 0u && at.y == 1) {
-      setOutputAtIndex(at.x * 2, f32(token));
-      setOutputAtIndex(at.x * 2 + 1, X[base + token] / uniforms.temperature - logZ);
-    }
-  }`;
-  }
-}
-
-// The entropy's kernels do not read the targets: they are not bound (WGSL drops an unused binding).
-class TokenLogpProgram extends RowProgram {
-  shaderKey: string;
-  variableNames: string[];
-  uniforms = 'rows : i32, cols : i32, temperature : f32,';
-  constructor(
-    outputShape: number[],
-    rows: number,
-    private readonly entropy: boolean,
-  ) {
-    super(outputShape, rows);
-    this.shaderKey = `siricTokenLogp_${entropy ? 1 : 0}`;
-    this.variableNames = entropy ? ['X'] : ['X', 'Tg'];
-  }
-  getUserCode(): string {
-    const value = this.entropy ? 'logZ - meanZ' : 'X[base + Tg[at.x]] / uniforms.temperature - logZ';
-    return `${REDUCE}
-  fn main() {
-    let at = rowIndex(uniforms.rows);
-    let base = at.x * uniforms.cols;
-    ${logZCode(this.entropy)}
-    if (localIndex == 0u && at.y == 1) { setOutputAtIndex(at.x, ${value}); }
-  }`;
-  }
-}
-
-class TokenLogpDxProgram extends RowProgram {
-  shaderKey: string;
-  variableNames: string[];
-  uniforms = 'rows : i32, cols : i32, temperature : f32,';
-  constructor(
-    outputShape: number[],
-    rows: number,
-    private readonly entropy: boolean,
-  ) {
-    super(outputShape, rows);
-    this.shaderKey = `siricTokenLogpDx_${entropy ? 1 : 0}`;
-    this.variableNames = entropy ? ['DY', 'X'] : ['DY', 'X', 'Tg'];
-  }
-  getUserCode(): string {
-    const grad = this.entropy ? '-dy * p * (z - meanZ)' : "dy * (select(0.0, 1.0, c == Tg[at.x]) - p)";
-    return `${REDUCE}
-  fn main() {
-    let at = rowIndex(uniforms.rows);
-    let base = at.x * uniforms.cols;
-    ${logZCode(this.entropy)}
-    let dy = DY[at.x];
-    if (at.y == 1) {
-      for (var c = i32(localIndex); c < uniforms.cols; c += ${WG}) {
-        let z = X[base + c] / uniforms.temperature;
-        let p = exp(z - logZ);
-        setOutputAtIndex(base + c, (${grad}) / uniforms.temperature);
-      }
-    }
-  }`;
-  }
-}
-
-type Args = { inputs: Record<string, tf.TensorInfo>; backend: WebgpuBackendLike; attrs: Record<string, number | boolean> };
-const i32 = (v: number) => ({ type: 'int32' as const, data: [v] });
-const f32 = (v: number) => ({ type: 'float32' as const, data: [v] });
-const last = (t: tf.TensorInfo): number => t.shape[t.shape.length - 1]!;
-const rowsOf = (t: tf.TensorInfo): number => t.shape.reduce((a, b) => a * b, 1) / last(t);
-
-const KERNELS: Record<string, (a: Args) => tf.TensorInfo> = {
+const KERNELS: Record<string, (a: KernelArgs) => tf.TensorInfo> = {
   [RMS_INV]: ({ inputs: { x }, backend, attrs }) => {
     const rows = rowsOf(x!);
     return backend.runWebGPUProgram(new RmsInvProgram([...x!.shape.slice(0, -1), 1], rows), [x!], 'float32', [i32(rows), i32(last(x!)), f32(attrs['eps'] as number)]);
@@ -464,31 +304,16 @@ const KERNELS: Record<string, (a: Args) => tf.TensorInfo> = {
   },
   [SWIGLU]: ({ inputs: { g, u }, backend }) => backend.runWebGPUProgram(new SwigluProgram(g!.shape, 'forward'), [g!, u!], 'float32'),
   [SWIGLU_DX]: ({ inputs: { dy, g, u }, backend, attrs }) => (attrs['wrt'] === 1 ? backend.runWebGPUProgram(new SwigluProgram(g!.shape, 'dup'), [dy!, g!], 'float32') : backend.runWebGPUProgram(new SwigluProgram(g!.shape, 'dgate'), [dy!, g!, u!], 'float32')),
-  [PICK]: ({ inputs: { x, u }, backend, attrs }) => {
-    const rows = rowsOf(x!);
-    const greedy = attrs['greedy'] === true;
-    return backend.runWebGPUProgram(new PickProgram(rows, greedy), greedy ? [x!] : [x!, u!], 'float32', [i32(rows), i32(last(x!)), f32(attrs['temperature'] as number)]);
-  },
-  [TOKEN_LOGP]: ({ inputs: { x, tg }, backend, attrs }) => {
-    const rows = rowsOf(x!);
-    const entropy = attrs['entropy'] === true;
-    return backend.runWebGPUProgram(new TokenLogpProgram([rows], rows, entropy), entropy ? [x!] : [x!, tg!], 'float32', [i32(rows), i32(last(x!)), f32(attrs['temperature'] as number)]);
-  },
-  [TOKEN_LOGP_DX]: ({ inputs: { dy, x, tg }, backend, attrs }) => {
-    const rows = rowsOf(x!);
-    const entropy = attrs['entropy'] === true;
-    return backend.runWebGPUProgram(new TokenLogpDxProgram(x!.shape, rows, entropy), entropy ? [dy!, x!] : [dy!, x!, tg!], 'float32', [i32(rows), i32(last(x!)), f32(attrs['temperature'] as number)]);
-  },
   [SOFTMAX_DX]: ({ inputs: { dp, p }, backend, attrs }) => {
     const rows = rowsOf(dp!);
     return backend.runWebGPUProgram(new SoftmaxDxProgram(dp!.shape, rows), [dp!, p!], 'float32', [i32(rows), i32(last(dp!)), f32(attrs['scale'] as number)]);
   },
 };
 
-/** Registers the row kernels for webgpu (idempotent). */
-export function registerWebgpuRowKernels(): string[] {
+/** Registers kernels of our own names for webgpu (idempotent); returns the `Kernel@webgpu` names registered now. */
+export function registerWebgpu(kernels: Record<string, (a: KernelArgs) => tf.TensorInfo>): string[] {
   const done: string[] = [];
-  for (const [name, fn] of Object.entries(KERNELS)) {
+  for (const [name, fn] of Object.entries(kernels)) {
     if (tf.getKernel(name, 'webgpu')) continue;
     tf.registerKernel({ kernelName: name, backendName: 'webgpu', kernelFunc: fn as unknown as tf.KernelFunc });
     done.push(`${name}@webgpu`);
@@ -496,7 +321,13 @@ export function registerWebgpuRowKernels(): string[] {
   return done;
 }
 
-/** Whether the current backend has the row kernels (SIRIC_WEBGPU_ROW_KERNELS=0 turns them off). */
+/** Registers the row kernels for webgpu (idempotent). */
+export const registerWebgpuRowKernels = (): string[] => registerWebgpu(KERNELS);
+
+/** SIRIC_WEBGPU_ROW_KERNELS=0 turns the row kernels off (read once: this is asked at every block). */
+const rowKernelsOff = process.env['SIRIC_WEBGPU_ROW_KERNELS'] === '0';
+
+/** Whether the current backend has the row kernels. */
 export function hasRowKernels(): boolean {
-  return tf.getKernel(RMS_INV, tf.getBackend()) !== undefined && process.env['SIRIC_WEBGPU_ROW_KERNELS'] !== '0';
+  return !rowKernelsOff && tf.getKernel(RMS_INV, tf.getBackend()) !== undefined;
 }

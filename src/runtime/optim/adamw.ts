@@ -119,7 +119,7 @@ export class AdamW {
     const bc2 = 1 - b2 ** this.t;
     // The step's constants as tensors made once, not once per parameter: on a GPU each is an upload
     // (tfjs turns a number operand into a new scalar tensor at every op). Same float32 values.
-    const c = tf.tidy(() => ({ steps: tf.tensor1d([bc1, bc2, lr]), b1: tf.scalar(b1), nb1: tf.scalar(1 - b1), b2: tf.scalar(b2), nb2: tf.scalar(1 - b2), bc1: tf.scalar(bc1), bc2: tf.scalar(bc2), eps: tf.scalar(eps), lr: tf.scalar(lr), decay: tf.scalar(this.weightDecay) }));
+    const c = tf.tidy(() => ({ b1: tf.scalar(b1), nb1: tf.scalar(1 - b1), b2: tf.scalar(b2), nb2: tf.scalar(1 - b2), bc1: tf.scalar(bc1), bc2: tf.scalar(bc2), eps: tf.scalar(eps), lr: tf.scalar(lr), decay: tf.scalar(this.weightDecay) }));
     const moments = (m: tf.Tensor, v: tf.Tensor, g: tf.Tensor): [tf.Tensor, tf.Tensor] => [tf.add(tf.mul(c.b1, m), tf.mul(c.nb1, g)), tf.add(tf.mul(c.b2, v), tf.mul(c.nb2, tf.square(g)))];
     const param = (p: tf.Tensor, m1: tf.Tensor, v1: tf.Tensor, decays: boolean): tf.Tensor => {
       const u = tf.div(tf.div(m1, c.bc1), tf.add(tf.sqrt(tf.div(v1, c.bc2)), c.eps)); // m̂ / (√v̂ + ε)
@@ -140,6 +140,8 @@ export class AdamW {
       }
     } else {
       const fused = hasFusedAdam();
+      // The fused kernel's per-step values, as a tensor: uniforms that change at every step would miss the dispatch caches.
+      const steps = fused ? tf.tensor1d([bc1, bc2, lr]) : undefined;
       for (const group of this.packed) {
         const decays = group.decays && this.weightDecay > 0;
         const covered = group.names.filter((n) => grads.has(n));
@@ -172,7 +174,7 @@ export class AdamW {
           let p1: tf.Tensor;
           if (fused) {
             mv1 = tf.engine().runKernel(ADAM_MOMENTS, { mv: group.mv, g }, { b1, nb1: 1 - b1, b2, nb2: 1 - b2 } as unknown as tf.NamedAttrMap) as tf.Tensor;
-            p1 = tf.engine().runKernel(ADAM_PARAM, { p, mv: mv1, s: c.steps }, { eps, decay: decays ? this.weightDecay : 0 } as unknown as tf.NamedAttrMap) as tf.Tensor;
+            p1 = tf.engine().runKernel(ADAM_PARAM, { p, mv: mv1, s: steps! }, { eps, decay: decays ? this.weightDecay : 0 } as unknown as tf.NamedAttrMap) as tf.Tensor;
           } else {
             const [m1, v1] = moments(tf.slice(group.mv, [0], [n]), tf.slice(group.mv, [n], [n]), g);
             mv1 = tf.concat([m1, v1]);
@@ -186,6 +188,7 @@ export class AdamW {
           });
         });
       }
+      steps?.dispose();
     }
     tf.dispose(Object.values(c));
   }

@@ -13,7 +13,8 @@
 // - in the two seq_* modes, responses with no masked-in token are left out of the mean over
 //   responses, so filtering a response never shrinks the weight of the others.
 import * as tf from '@tensorflow/tfjs';
-import { hasRowKernels, TOKEN_LOGP, TOKEN_LOGP_DX } from '../kernels/webgpu-rows.js';
+import { hasRowKernels } from '../kernels/webgpu-rows.js';
+import { TOKEN_LOGP, TOKEN_LOGP_DX } from '../kernels/webgpu-vocab.js';
 import { useFusedBlocks } from '../model/fused.js';
 
 export type LossAgg = 'token_mean' | 'seq_mean_token_mean' | 'seq_mean_token_sum_norm';
@@ -150,13 +151,7 @@ export function tokenLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D, tempera
   if (!(temperature > 0)) throw new Error(`tokenLogProbs: temperature must be positive, got ${temperature}`);
   return tf.tidy(() => {
     const V = logits.shape[2];
-    if (useFusedBlocks() && hasRowKernels()) {
-      // One row kernel each way instead of a dozen ops over [N, T, V] tensors (webgpu).
-      const [N, T] = targets.shape;
-      const x = logits.reshape([N * T, V]) as tf.Tensor2D;
-      const tg = tf.cast(targets, 'int32').reshape([N * T]) as tf.Tensor1D;
-      return { logp: rowLogp(x, tg, temperature, false).reshape([N, T]) as tf.Tensor2D, entropy: rowLogp(x, tg, temperature, true).reshape([N, T]) as tf.Tensor2D };
-    }
+    if (rowKernels()) return { logp: rowLogp(logits, targets, temperature, false), entropy: rowLogp(logits, targets, temperature, true) };
     const logProbs = tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature)); // [N, T, V]
     const logp = tf.sum(tf.mul(logProbs, tf.oneHot(tf.cast(targets, 'int32'), V)), -1) as tf.Tensor2D; // [N, T]
     const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logProbs), logProbs), -1)) as tf.Tensor2D; // [N, T]  −Σ p log p
@@ -166,16 +161,20 @@ export function tokenLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D, tempera
 
 /** tokenLogProbs's logp alone, for callers that need no entropy (cross-entropy, reference log-probs). */
 export function targetLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D, temperature = 1): tf.Tensor2D {
-  if (!(useFusedBlocks() && hasRowKernels())) return tokenLogProbs(logits, targets, temperature).logp;
-  return tf.tidy(() => {
-    const [N, T] = targets.shape;
-    const x = logits.reshape([N * T, logits.shape[2]]) as tf.Tensor2D;
-    return rowLogp(x, tf.cast(targets, 'int32').reshape([N * T]) as tf.Tensor1D, temperature, false).reshape([N, T]) as tf.Tensor2D;
-  });
+  if (!(temperature > 0)) throw new Error(`targetLogProbs: temperature must be positive, got ${temperature}`);
+  return rowKernels() ? tf.tidy(() => rowLogp(logits, targets, temperature, false)) : tokenLogProbs(logits, targets, temperature).logp;
 }
 
-/** log p[target] (entropy false) or the entropy of softmax(x/temperature), per row, as one op with its gradient. */
-function rowLogp(x: tf.Tensor2D, tg: tf.Tensor1D, temperature: number, entropy: boolean): tf.Tensor1D {
+/** Whether the log-probs run as row kernels: the fused blocks on a backend that has them (webgpu). */
+const rowKernels = (): boolean => useFusedBlocks() && hasRowKernels();
+
+/**
+ * log p[target] (entropy false) or the entropy of softmax(logits/temperature) at each position, as
+ * one op with its gradient: one row kernel each way instead of a dozen ops over [N, T, V] tensors.
+ */
+function rowLogp(logits: tf.Tensor3D, targets: tf.Tensor2D, temperature: number, entropy: boolean): tf.Tensor2D {
+  const [N, T, V] = logits.shape;
+  const tg = tf.cast(targets, 'int32').reshape([N * T]);
   const attrs = { temperature, entropy } as unknown as tf.NamedAttrMap;
   const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([xi]);
@@ -184,7 +183,7 @@ function rowLogp(x: tf.Tensor2D, tg: tf.Tensor1D, temperature: number, entropy: 
       gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => tf.engine().runKernel(TOKEN_LOGP_DX, { dy, x: sx!, tg }, attrs) as tf.Tensor,
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return f(x) as tf.Tensor1D;
+  return f(logits.reshape([N * T, V])).reshape([N, T]) as tf.Tensor2D;
 }
 
 /**

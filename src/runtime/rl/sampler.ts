@@ -4,7 +4,8 @@
 // so a sequence sees exactly what it would see alone.
 import * as tf from '@tensorflow/tfjs';
 import { trimGpuBufferPool } from '../backend.js';
-import { hasRowKernels, PICK } from '../kernels/webgpu-rows.js';
+import { hasRowKernels } from '../kernels/webgpu-rows.js';
+import { PICK } from '../kernels/webgpu-vocab.js';
 import type { Rng } from '../rng.js';
 import { buildMask, type KvCache, type Transformer } from '../model/transformer.js';
 

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
-import { MASKED_SOFTMAX, PICK, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX, TOKEN_LOGP, TOKEN_LOGP_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
+import { MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
+import { PICK, TOKEN_LOGP, TOKEN_LOGP_DX } from '../../../src/runtime/kernels/webgpu-vocab.js';
 import { Rng } from '../../../src/runtime/rng.js';
 import { targetLogProbs, tokenLogProbs } from '../../../src/runtime/rl/loss.js';
 
