@@ -42,6 +42,13 @@ export interface AdamWState {
   v: Record<string, Float32Array>;
 }
 
+/** AdamW's two halves as tfjs ops, with the step's constants bound. */
+interface UpdateOps {
+  moments(m: tf.Tensor, v: tf.Tensor, g: tf.Tensor): [tf.Tensor, tf.Tensor];
+  param(p: tf.Tensor, m1: tf.Tensor, v1: tf.Tensor, decays: boolean): tf.Tensor;
+  lr: number;
+}
+
 /** Parameters updated together in packed mode, with their moments in one [2n] tensor (m, then v). */
 interface PackedGroup {
   names: string[];
@@ -114,83 +121,104 @@ export class AdamW {
       if (!sameShape(p.shape, g.shape)) throw new Error(`AdamW: gradient for ${name} has shape [${g.shape}], the parameter [${p.shape}]`);
     }
     this.t += 1;
-    const { beta1: b1, beta2: b2, eps } = this;
-    const bc1 = 1 - b1 ** this.t;
-    const bc2 = 1 - b2 ** this.t;
-    // The step's constants as tensors made once, not once per parameter: on a GPU each is an upload
-    // (tfjs turns a number operand into a new scalar tensor at every op). Same float32 values.
-    const c = tf.tidy(() => ({ b1: tf.scalar(b1), nb1: tf.scalar(1 - b1), b2: tf.scalar(b2), nb2: tf.scalar(1 - b2), bc1: tf.scalar(bc1), bc2: tf.scalar(bc2), eps: tf.scalar(eps), lr: tf.scalar(lr), decay: tf.scalar(this.weightDecay) }));
-    const moments = (m: tf.Tensor, v: tf.Tensor, g: tf.Tensor): [tf.Tensor, tf.Tensor] => [tf.add(tf.mul(c.b1, m), tf.mul(c.nb1, g)), tf.add(tf.mul(c.b2, v), tf.mul(c.nb2, tf.square(g)))];
-    const param = (p: tf.Tensor, m1: tf.Tensor, v1: tf.Tensor, decays: boolean): tf.Tensor => {
-      const u = tf.div(tf.div(m1, c.bc1), tf.add(tf.sqrt(tf.div(v1, c.bc2)), c.eps)); // m̂ / (√v̂ + ε)
-      const step = decays ? tf.add(u, tf.mul(c.decay, p)) : u;
-      return tf.sub(p, tf.mul(c.lr, step));
-    };
-    if (this.packed.length === 0) {
+    if (this.packed.length > 0 && hasFusedAdam()) {
+      const [bc1, bc2] = [1 - this.beta1 ** this.t, 1 - this.beta2 ** this.t];
+      // The fused kernels' per-step values as a tensor: uniforms that change at every step would
+      // miss the dispatch caches.
+      const steps = tf.tensor1d([bc1, bc2, lr]);
+      for (const group of this.packed) this.updateGroup(group, grads, { steps, lr });
+      steps.dispose();
+      return;
+    }
+    const ops = this.compositeOps(lr);
+    if (this.packed.length > 0) for (const group of this.packed) this.updateGroup(group, grads, ops);
+    else {
       for (const [name, g] of grads) {
         tf.tidy(() => {
           const p = this.params.get(name)!;
           const [m, v] = [this.m.get(name)!, this.v.get(name)!];
-          const [m1, v1] = moments(m, v, g);
-          const p1 = param(p, m1, v1, this.decays(name) && this.weightDecay > 0);
+          const [m1, v1] = ops.moments(m, v, g);
+          const p1 = ops.param(p, m1, v1, this.decays(name) && this.weightDecay > 0);
           m.assign(m1);
           v.assign(v1);
           p.assign(p1);
         });
       }
-    } else {
-      const fused = hasFusedAdam();
-      // The fused kernel's per-step values, as a tensor: uniforms that change at every step would miss the dispatch caches.
-      const steps = fused ? tf.tensor1d([bc1, bc2, lr]) : undefined;
-      for (const group of this.packed) {
-        const decays = group.decays && this.weightDecay > 0;
-        const covered = group.names.filter((n) => grads.has(n));
-        if (covered.length === 0) continue;
-        tf.tidy(() => {
-          const flat = (ts: tf.Tensor[]): tf.Tensor => (ts.length === 1 ? ts[0]!.reshape([-1]) : tf.concat(ts.map((t) => t.reshape([-1]))));
-          const n = group.n;
-          if (covered.length < group.names.length) {
-            // Some parameters have no gradient: update the others one by one, leaving theirs alone.
-            const ms: tf.Tensor[] = [];
-            const vs: tf.Tensor[] = [];
-            group.names.forEach((name, i) => {
-              const [o, k] = [group.offsets[i]!, group.sizes[i]!];
-              const [m, v] = [tf.slice(group.mv, [o], [k]), tf.slice(group.mv, [n + o], [k])];
-              const g = grads.get(name);
-              if (!g) return void (ms.push(m), vs.push(v));
-              const p = this.params.get(name)!;
-              const [m1, v1] = moments(m, v, g.reshape([-1]));
-              ms.push(m1);
-              vs.push(v1);
-              p.assign(param(p, m1.reshape(p.shape), v1.reshape(p.shape), decays));
-            });
-            group.mv.assign(tf.concat([...ms, ...vs]));
-            return;
-          }
-          // The whole group as flat tensors: the same elementwise arithmetic on the concatenation.
-          const g = flat(group.names.map((name) => grads.get(name)!));
-          const p = flat(group.names.map((name) => this.params.get(name)!));
-          let mv1: tf.Tensor;
-          let p1: tf.Tensor;
-          if (fused) {
-            mv1 = tf.engine().runKernel(ADAM_MOMENTS, { mv: group.mv, g }, { b1, nb1: 1 - b1, b2, nb2: 1 - b2 } as unknown as tf.NamedAttrMap) as tf.Tensor;
-            p1 = tf.engine().runKernel(ADAM_PARAM, { p, mv: mv1, s: steps! }, { eps, decay: decays ? this.weightDecay : 0 } as unknown as tf.NamedAttrMap) as tf.Tensor;
-          } else {
-            const [m1, v1] = moments(tf.slice(group.mv, [0], [n]), tf.slice(group.mv, [n], [n]), g);
-            mv1 = tf.concat([m1, v1]);
-            p1 = param(p, m1, v1, decays);
-          }
-          group.mv.assign(mv1);
-          const parts = group.names.length === 1 ? [p1] : tf.split(p1, group.sizes);
-          group.names.forEach((name, i) => {
-            const v = this.params.get(name)!;
-            v.assign(parts[i]!.reshape(v.shape));
-          });
-        });
-      }
-      steps?.dispose();
     }
-    tf.dispose(Object.values(c));
+    ops.dispose();
+  }
+
+  /**
+   * AdamW's arithmetic as tfjs ops for the current step (t already advanced), with its constants as
+   * tensors made once, not once per parameter: on a GPU each is an upload (tfjs turns a number
+   * operand into a new scalar tensor at every op). Same float32 values. The caller disposes them
+   * (or a surrounding tf.tidy does).
+   */
+  private compositeOps(lr: number): UpdateOps & { dispose(): void } {
+    const { beta1: b1, beta2: b2 } = this;
+    const c = tf.tidy(() => ({ b1: tf.scalar(b1), nb1: tf.scalar(1 - b1), b2: tf.scalar(b2), nb2: tf.scalar(1 - b2), bc1: tf.scalar(1 - b1 ** this.t), bc2: tf.scalar(1 - b2 ** this.t), eps: tf.scalar(this.eps), lr: tf.scalar(lr), decay: tf.scalar(this.weightDecay) }));
+    return {
+      moments: (m, v, g) => [tf.add(tf.mul(c.b1, m), tf.mul(c.nb1, g)), tf.add(tf.mul(c.b2, v), tf.mul(c.nb2, tf.square(g)))],
+      param: (p, m1, v1, decays) => {
+        const u = tf.div(tf.div(m1, c.bc1), tf.add(tf.sqrt(tf.div(v1, c.bc2)), c.eps)); // m̂ / (√v̂ + ε)
+        return tf.sub(p, tf.mul(c.lr, decays ? tf.add(u, tf.mul(c.decay, p)) : u));
+      },
+      lr,
+      dispose: () => tf.dispose(Object.values(c)),
+    };
+  }
+
+  /**
+   * A packed group's update: with the fused kernels (`steps` given) or with `ops` composed of tfjs
+   * ops, the same arithmetic on the group's concatenation. Parameters without a gradient keep their
+   * values and moments.
+   */
+  private updateGroup(group: PackedGroup, grads: Map<string, tf.Tensor>, how: UpdateOps | { steps: tf.Tensor; lr: number }): void {
+    const decays = group.decays && this.weightDecay > 0;
+    const covered = group.names.filter((n) => grads.has(n)).length;
+    if (covered === 0) return;
+    tf.tidy(() => {
+      const n = group.n;
+      if (covered < group.names.length) {
+        // Some parameters have no gradient: update the others one by one (tfjs ops), leaving theirs alone.
+        const ops = 'moments' in how ? how : this.compositeOps(how.lr);
+        const ms: tf.Tensor[] = [];
+        const vs: tf.Tensor[] = [];
+        group.names.forEach((name, i) => {
+          const [o, k] = [group.offsets[i]!, group.sizes[i]!];
+          const [m, v] = [tf.slice(group.mv, [o], [k]), tf.slice(group.mv, [n + o], [k])];
+          const g = grads.get(name);
+          if (!g) return void (ms.push(m), vs.push(v));
+          const p = this.params.get(name)!;
+          const [m1, v1] = ops.moments(m, v, g.reshape([-1]));
+          ms.push(m1);
+          vs.push(v1);
+          p.assign(ops.param(p, m1.reshape(p.shape), v1.reshape(p.shape), decays));
+        });
+        group.mv.assign(tf.concat([...ms, ...vs]));
+        return;
+      }
+      const flat = (ts: tf.Tensor[]): tf.Tensor => (ts.length === 1 ? ts[0]!.reshape([-1]) : tf.concat(ts.map((t) => t.reshape([-1]))));
+      const g = flat(group.names.map((name) => grads.get(name)!));
+      const p = flat(group.names.map((name) => this.params.get(name)!));
+      let mv1: tf.Tensor;
+      let p1: tf.Tensor;
+      if ('steps' in how) {
+        const { beta1: b1, beta2: b2 } = this;
+        mv1 = tf.engine().runKernel(ADAM_MOMENTS, { mv: group.mv, g }, { b1, nb1: 1 - b1, b2, nb2: 1 - b2 } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        p1 = tf.engine().runKernel(ADAM_PARAM, { p, mv: mv1, s: how.steps }, { eps: this.eps, decay: decays ? this.weightDecay : 0 } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      } else {
+        const [m1, v1] = how.moments(tf.slice(group.mv, [0], [n]), tf.slice(group.mv, [n], [n]), g);
+        mv1 = tf.concat([m1, v1]);
+        p1 = how.param(p, m1, v1, decays);
+      }
+      group.mv.assign(mv1);
+      const parts = group.names.length === 1 ? [p1] : tf.split(p1, group.sizes);
+      group.names.forEach((name, i) => {
+        const v = this.params.get(name)!;
+        v.assign(parts[i]!.reshape(v.shape));
+      });
+    });
   }
 
   /**
