@@ -3,9 +3,12 @@
 // cost of one tiny dispatched op, and of one read-back. Usage (after a build):
 //   node dist/bench/profile-step.js [--backend webgpu|wasm|cpu] [--preset mlp|tiny|small] [--submit-batch N]
 //        [--cpu-prof-step [--cpu-prof-out F]] [--json]
+//   node dist/bench/profile-step.js --count [--backend B] [--preset P]   (kernel calls only)
 import * as tf from '@tensorflow/tfjs';
 import { assertDeviceHealthy, releaseBackend, selectBackend, type BackendRequest } from '../runtime/backend.js';
-import { buildMlpStep, buildTrainStep, PRESETS } from './train-bench.js';
+import { sample } from '../runtime/rl/sampler.js';
+import { Rng } from '../runtime/rng.js';
+import { buildMlpStep, buildTrainStep, makeModel, PRESETS } from './train-bench.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -88,8 +91,45 @@ async function cpuProfile(f: () => Promise<void>, file: string, n = 3): Promise<
   session.disconnect();
 }
 
+/**
+ * --count: kernel calls only, no timing (fast on the software device): per training step of the
+ * preset, and per generated token of greedy KV-cache sampling with its model (the difference
+ * between 12 and 2 new tokens, over 10). Every call through the engine counts, including those
+ * that dispatch nothing (reshapes, and the copies autodiff keeps of saved tensors).
+ */
+async function countKernels(preset: string): Promise<void> {
+  const engine = tf.engine();
+  const runKernel = engine.runKernel.bind(engine);
+  let calls = 0;
+  engine.runKernel = ((...a: unknown[]) => (calls++, (runKernel as (...x: unknown[]) => unknown)(...a))) as typeof engine.runKernel;
+  const counted = async (f: () => Promise<unknown>): Promise<number> => {
+    const before = calls;
+    await f();
+    return calls - before;
+  };
+  const built = preset === 'mlp' ? buildMlpStep() : buildTrainStep(PRESETS[preset]!);
+  await built.step();
+  const step = await counted(built.step);
+  built.dispose();
+  let perToken: number | null = null;
+  if (preset !== 'mlp') {
+    const m = makeModel(PRESETS[preset]!);
+    const gen = (n: number) => sample(m, [[3, 4, 5, 6]], { maxNew: n, eos: -1, pad: 0, greedy: true, temperature: 1, topP: 1, topK: 0, rng: new Rng(1) });
+    await gen(3);
+    perToken = ((await counted(() => gen(12))) - (await counted(() => gen(2)))) / 10;
+    m.dispose();
+  }
+  engine.runKernel = runKernel;
+  process.stdout.write(`${tf.getBackend()}  ${preset}: ${step} kernel calls per training step${perToken === null ? '' : `, ${perToken} per generated token (greedy, batch 1)`}\n`);
+}
+
 async function main(): Promise<void> {
   const backend = await selectBackend(arg('backend', 'webgpu') as BackendRequest);
+  if (process.argv.includes('--count')) {
+    await countKernels(arg('preset', 'mlp'));
+    await releaseBackend();
+    return;
+  }
   const batch = arg('submit-batch', '');
   // tfjs submits its command buffer every N dispatches (15 by default).
   if (batch) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(batch));

@@ -56,7 +56,8 @@ async function timed(fn: () => void | Promise<void>, n: number): Promise<number>
   return median(ts);
 }
 
-function makeModel(p: Preset): Transformer {
+/** A preset's transformer, randomly initialised (seed 0). */
+export function makeModel(p: Preset): Transformer {
   const cfg = configFromScratch(
     { kind: 'scratch', layers: p.layers, d_model: p.d_model, heads: p.heads, kv_heads: p.kv_heads, ffn: p.ffn, context: p.tokens + p.new_tokens + p.prompt, tie_embeddings: true, rope_theta: 10000, norm_eps: 1e-6 },
     p.vocab,
