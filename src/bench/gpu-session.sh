@@ -61,6 +61,12 @@ if [ "${1:-all}" = final ]; then
     step "cpuprof-$preset" 10 node dist/bench/cpuprofile-top.js "$out/$preset.cpuprofile" 40
   done
   unset SIRIC_DAWN_FLAGS
+  # The submit policy's threshold (µs of estimated GPU work) and what each mechanism is worth.
+  for preset in small mlp; do for us in 250 500 1000; do
+    SIRIC_WEBGPU_SUBMIT_US=$us step "submit-$preset-$us" 30 node dist/bench/profile-step.js --backend webgpu --preset $preset
+  done; done
+  SIRIC_WEBGPU_ROW_KERNELS=0 step profile-small-norows 30 node dist/bench/profile-step.js --backend webgpu --preset small
+  SIRIC_WEBGPU_DISPATCH_CACHE=0 step profile-small-nocache 30 node dist/bench/profile-step.js --backend webgpu --preset small
   step shape-0.5b 60 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
   step shape-1.5b 70 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
   cat "$out/steps.log"
