@@ -3,7 +3,8 @@
 // cost of one tiny dispatched op, and of one read-back. Usage (after a build):
 //   node dist/bench/profile-step.js [--backend webgpu|wasm|cpu] [--preset mlp|tiny|small] [--submit-batch N]
 //        [--cpu-prof-step [--cpu-prof-out F]] [--json]
-//   node dist/bench/profile-step.js --count [--backend B] [--preset P]   (kernel calls only)
+//   node dist/bench/profile-step.js --host [--preset P] [--steps N] [--json]   (CPU side of a step, software device)
+//   node dist/bench/profile-step.js --count [--by-kind] [--backend B] [--preset P]   (kernel calls only)
 import * as tf from '@tensorflow/tfjs';
 import { assertDeviceHealthy, releaseBackend, selectBackend, type BackendRequest } from '../runtime/backend.js';
 import { sample } from '../runtime/rl/sampler.js';
@@ -101,7 +102,12 @@ async function countKernels(preset: string): Promise<void> {
   const engine = tf.engine();
   const runKernel = engine.runKernel.bind(engine);
   let calls = 0;
-  engine.runKernel = ((...a: unknown[]) => (calls++, (runKernel as (...x: unknown[]) => unknown)(...a))) as typeof engine.runKernel;
+  const byName = new Map<string, number>();
+  engine.runKernel = ((...a: unknown[]) => {
+    calls++;
+    byName.set(a[0] as string, (byName.get(a[0] as string) ?? 0) + 1);
+    return (runKernel as (...x: unknown[]) => unknown)(...a);
+  }) as typeof engine.runKernel;
   const counted = async (f: () => Promise<unknown>): Promise<number> => {
     const before = calls;
     await f();
@@ -109,7 +115,9 @@ async function countKernels(preset: string): Promise<void> {
   };
   const built = preset === 'mlp' ? buildMlpStep() : buildTrainStep(PRESETS[preset]!);
   await built.step();
+  byName.clear();
   const step = await counted(built.step);
+  const stepKinds = [...byName].sort((a, b) => b[1] - a[1]);
   built.dispose();
   let perToken: number | null = null;
   if (preset !== 'mlp') {
@@ -121,12 +129,100 @@ async function countKernels(preset: string): Promise<void> {
   }
   engine.runKernel = runKernel;
   process.stdout.write(`${tf.getBackend()}  ${preset}: ${step} kernel calls per training step${perToken === null ? '' : `, ${perToken} per generated token (greedy, batch 1)`}\n`);
+  if (process.argv.includes('--by-kind')) process.stdout.write(`  per step: ${stepKinds.map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+}
+
+/**
+ * --host: the CPU side of a step alone. On the software device (Dawn on llvmpipe) the kernels run
+ * inside queue.submit, so wall time minus the time in submits and read-backs is what JavaScript,
+ * tfjs and Dawn's encoding cost per step: the part of a GPU step that a faster GPU does not
+ * shorten. Reported per step (median of n), and per kernel name as exclusive time (nested kernel
+ * calls and submits subtracted); "outside kernels" is autodiff's bookkeeping, tidy and the model's
+ * own JavaScript.
+ */
+async function hostTime(preset: string, n: number): Promise<void> {
+  const device = (tf.backend() as unknown as { device?: Record<string, unknown> }).device;
+  if (!device) throw new Error('--host needs the webgpu backend');
+  let gpuMs = 0;
+  interface Frame { t0: number; child: number; gpu: number }
+  const stack: Frame[] = [];
+  const wrapGpu = (obj: Record<string, unknown>, method: string): void => {
+    const orig = obj[method] as Fn;
+    obj[method] = function (this: unknown, ...a: unknown[]) {
+      const t0 = performance.now();
+      const r = orig.apply(this, a);
+      const done = (): void => {
+        const dt = performance.now() - t0;
+        gpuMs += dt;
+        const top = stack[stack.length - 1];
+        if (top) top.gpu += dt;
+      };
+      if (r instanceof Promise) return r.finally(done);
+      done();
+      return r;
+    };
+  };
+  wrapGpu(device['queue'] as Record<string, unknown>, 'submit');
+  wrapGpu(device['queue'] as Record<string, unknown>, 'onSubmittedWorkDone');
+  const probe = (device['createBuffer'] as Fn).call(device, { size: 4, usage: 1 | 8 }) as Record<string, unknown>;
+  wrapGpu(Object.getPrototypeOf(probe) as Record<string, unknown>, 'mapAsync');
+  (probe['destroy'] as Fn).call(probe);
+  const engine = tf.engine();
+  const runKernel = engine.runKernel.bind(engine) as (...x: unknown[]) => unknown;
+  const exclusive = new Map<string, { calls: number; ms: number }>();
+  engine.runKernel = ((...a: unknown[]) => {
+    const f: Frame = { t0: performance.now(), child: 0, gpu: 0 };
+    stack.push(f);
+    try {
+      return runKernel(...a);
+    } finally {
+      stack.pop();
+      const dt = performance.now() - f.t0;
+      const e = exclusive.get(a[0] as string) ?? { calls: 0, ms: 0 };
+      e.calls++;
+      e.ms += dt - f.child - f.gpu;
+      exclusive.set(a[0] as string, e);
+      const parent = stack[stack.length - 1];
+      if (parent) {
+        parent.child += dt;
+        parent.gpu += 0; // a child's submits are inside its own dt
+      }
+    }
+  }) as typeof engine.runKernel;
+  const built = preset === 'mlp' ? buildMlpStep() : buildTrainStep(PRESETS[preset]!);
+  for (let i = 0; i < 3; i++) await built.step(); // warm: shaders compiled, caches filled
+  const host: number[] = [];
+  exclusive.clear();
+  for (let i = 0; i < n; i++) {
+    const g0 = gpuMs;
+    const t0 = performance.now();
+    await built.step();
+    host.push(performance.now() - t0 - (gpuMs - g0));
+  }
+  engine.runKernel = runKernel as typeof engine.runKernel;
+  built.dispose();
+  host.sort((a, b) => a - b);
+  const kinds = [...exclusive].map(([name, e]) => ({ name, calls: e.calls / n, us: (e.ms / e.calls) * 1000, ms: e.ms / n })).sort((a, b) => b.ms - a.ms);
+  const inKernels = kinds.reduce((a, k) => a + k.ms, 0);
+  const calls = kinds.reduce((a, k) => a + k.calls, 0);
+  const med = host[Math.floor(n / 2)]!;
+  const report = { backend: tf.getBackend(), preset, host_ms: +med.toFixed(2), host_ms_min: +host[0]!.toFixed(2), kernel_calls: calls, in_kernels_ms: +inKernels.toFixed(2), outside_kernels_ms: +(med - inKernels).toFixed(2), kinds: kinds.map((k) => ({ ...k, us: +k.us.toFixed(1), ms: +k.ms.toFixed(3) })) };
+  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(report) + '\n');
+  else {
+    process.stdout.write(`${report.backend}  ${preset}: host ${report.host_ms} ms per step (min ${report.host_ms_min}; ${calls} kernel calls: ${report.in_kernels_ms} ms inside them, ${report.outside_kernels_ms} ms outside)\n`);
+    for (const k of kinds.slice(0, 20)) process.stdout.write(`  ${k.name.padEnd(22)} ${String(k.calls).padStart(5)}× ${k.us.toFixed(1).padStart(7)} µs = ${k.ms.toFixed(2).padStart(6)} ms\n`);
+  }
 }
 
 async function main(): Promise<void> {
   const backend = await selectBackend(arg('backend', 'webgpu') as BackendRequest);
   if (process.argv.includes('--count')) {
     await countKernels(arg('preset', 'mlp'));
+    await releaseBackend();
+    return;
+  }
+  if (process.argv.includes('--host')) {
+    await hostTime(arg('preset', 'small'), Number(arg('steps', '5')));
     await releaseBackend();
     return;
   }

@@ -13,7 +13,8 @@
 // tensors in matmuls + embeddings decay, all biases and layernorms don't") and agrees with the
 // Hugging Face Trainer's default of excluding biases and norm weights.
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_MOMENTS, ADAM_PARAM, hasFusedAdam } from '../kernels/webgpu-adamw.js';
+import { ADAM_MOMENTS, ADAM_PARAM, adamInPlace, hasFusedAdam } from '../kernels/webgpu-adamw.js';
+import { markWrittenOnDevice, overwrite, soleOwner } from '../kernels/webgpu-inplace.js';
 import { RunError } from '../types.js';
 
 export interface AdamWConfig {
@@ -72,6 +73,10 @@ export class AdamW {
   private readonly packed: PackedGroup[] = [];
   private readonly groupOf = new Map<string, PackedGroup>();
   private t = 0;
+  /** The learning rate of the step prepareStep began. */
+  private lr = 0;
+  /** webgpu's packed mode: [bc1, bc2, lr] of the current step, kept in one buffer. */
+  private steps: tf.Tensor | undefined;
 
   /** `params`: parameter name → variable (the model's own map; updated in place). */
   constructor(
@@ -91,6 +96,8 @@ export class AdamW {
         this.packed.push(g);
         for (const name of names) this.groupOf.set(name, g);
       }
+      // Made here, not at the first step, so that a step leaves the tensor count where it was.
+      if (hasFusedAdam()) this.steps = tf.tensor1d([1, 1, 0]);
       return;
     }
     for (const [name, p] of params) {
@@ -115,19 +122,35 @@ export class AdamW {
    * without a gradient are left alone (their moments too). The gradients are not disposed.
    */
   step(grads: Map<string, tf.Tensor>, lr: number): void {
-    for (const [name, g] of grads) {
-      const p = this.params.get(name);
-      if (!p) throw new Error(`AdamW: gradient for unknown parameter ${name}`);
-      if (!sameShape(p.shape, g.shape)) throw new Error(`AdamW: gradient for ${name} has shape [${g.shape}], the parameter [${p.shape}]`);
-    }
+    this.checkGrads(grads);
+    this.prepareStep(lr);
+    this.applyStep(grads);
+  }
+
+  /**
+   * The host's half of a step: the step count, and on webgpu the step's values (bias corrections,
+   * learning rate) written into a tensor the kernels read. With applyStep, the same as step(); a
+   * step graph (runtime/webgpu-graph.ts) records applyStep and runs prepareStep before each replay.
+   */
+  prepareStep(lr: number): void {
     this.t += 1;
-    if (this.packed.length > 0 && hasFusedAdam()) {
-      const [bc1, bc2] = [1 - this.beta1 ** this.t, 1 - this.beta2 ** this.t];
-      // The fused kernels' per-step values as a tensor: uniforms that change at every step would
-      // miss the dispatch caches.
-      const steps = tf.tensor1d([bc1, bc2, lr]);
-      for (const group of this.packed) this.updateGroup(group, grads, { steps, lr });
-      steps.dispose();
+    this.lr = lr;
+    // A tensor rather than uniforms that change at every step, which would miss the dispatch
+    // caches; written in place, so that its buffer stays the same.
+    if (this.steps) overwrite(this.steps, Float32Array.from([1 - this.beta1 ** this.t, 1 - this.beta2 ** this.t, lr]));
+  }
+
+  /** The device's half: the update itself, for the step prepareStep began. */
+  applyStep(grads: Map<string, tf.Tensor>): void {
+    this.checkGrads(grads);
+    if (this.t === 0) throw new Error('AdamW.applyStep: call prepareStep first');
+    const lr = this.lr;
+    const steps = this.steps;
+    if (steps) {
+      for (const group of this.packed) {
+        if (this.inPlace(group)) this.updateInPlace(group, grads, steps);
+        else this.updateGroup(group, grads, { steps, lr });
+      }
       return;
     }
     const ops = this.compositeOps(lr);
@@ -146,6 +169,33 @@ export class AdamW {
       }
     }
     ops.dispose();
+  }
+
+  private checkGrads(grads: Map<string, tf.Tensor>): void {
+    for (const [name, g] of grads) {
+      const p = this.params.get(name);
+      if (!p) throw new Error(`AdamW: gradient for unknown parameter ${name}`);
+      if (!sameShape(p.shape, g.shape)) throw new Error(`AdamW: gradient for ${name} has shape [${g.shape}], the parameter [${p.shape}]`);
+    }
+  }
+
+  /** Whether a group can be updated in place: nothing else shares its parameters' or moments' data. */
+  private inPlace(group: PackedGroup): boolean {
+    return soleOwner(group.mv) && group.names.every((n) => soleOwner(this.params.get(n)!));
+  }
+
+  /** A group's update in place (webgpu): two kernels per parameter with a gradient; no tensors made. */
+  private updateInPlace(group: PackedGroup, grads: Map<string, tf.Tensor>, steps: tf.Tensor): void {
+    const { beta1: b1, beta2: b2 } = this;
+    const attrs = { b1, nb1: 1 - b1, b2, nb2: 1 - b2, eps: this.eps, decay: group.decays && this.weightDecay > 0 ? this.weightDecay : 0 };
+    group.names.forEach((name, i) => {
+      const g = grads.get(name);
+      if (!g) return;
+      const p = this.params.get(name)!;
+      adamInPlace(p, group.mv, g, steps, group.offsets[i]!, group.n, attrs);
+      markWrittenOnDevice(p);
+    });
+    markWrittenOnDevice(group.mv);
   }
 
   /**
@@ -296,6 +346,8 @@ export class AdamW {
   /** Free the moments (the parameters belong to the model). */
   dispose(): void {
     for (const x of [...this.m.values(), ...this.v.values(), ...this.packed.map((g) => g.mv)]) x.dispose();
+    this.steps?.dispose();
+    this.steps = undefined;
     this.m.clear();
     this.v.clear();
     this.packed.length = 0;
