@@ -13,6 +13,8 @@ import { buildMask, Transformer } from '../runtime/model/transformer.js';
 import { AdamW } from '../runtime/optim/adamw.js';
 import { policyLoss, targetLogProbs, tokenLogProbs } from '../runtime/rl/loss.js';
 import { sample } from '../runtime/rl/sampler.js';
+import { GradientStep } from '../runtime/optim/gradient-step.js';
+import type { GraphInputSpec, StepGraphStatus } from '../runtime/webgpu-graph.js';
 import { Rng } from '../runtime/rng.js';
 
 interface Preset {
@@ -68,7 +70,7 @@ export function makeModel(p: Preset): Transformer {
 }
 
 /** One training step (cross-entropy, AdamW) of a preset's transformer, for the profiler. */
-export function buildTrainStep(p: Preset): { step: () => Promise<void>; dispose: () => void } {
+export function buildTrainStep(p: Preset): { step: () => Promise<void>; dispose: () => void; status: () => StepGraphStatus } {
   const m = makeModel(p);
   const opt = new AdamW(m.params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
   const rng = new Rng(0);
@@ -76,19 +78,23 @@ export function buildTrainStep(p: Preset): { step: () => Promise<void>; dispose:
   const ids = Int32Array.from({ length: B * T }, () => 3 + rng.int(p.vocab - 3));
   const tgt = Int32Array.from({ length: B * T }, () => 3 + rng.int(p.vocab - 3));
   const pos = Int32Array.from({ length: B * T }, (_, i) => i % T);
+  const train = new GradientStep({
+    params: m.params,
+    optimizer: opt,
+    inputs: { ids: int2d(B, T), pos: int2d(B, T), tgt: int2d(B, T) },
+    loss: (x) => {
+      const { logits } = m.forward({ ids: x.ids as tf.Tensor2D, positions: x.pos as tf.Tensor2D, mask: buildMask([new Uint8Array(T).fill(1)], 0, T) });
+      return { loss: tf.neg(tf.mean(tokenLogProbs(logits, x.tgt as tf.Tensor2D).logp)) as tf.Scalar };
+    },
+  });
   const step = async (): Promise<void> => {
-    const { value, grads } = tf.variableGrads(() => {
-      const { logits } = m.forward({ ids: tf.tensor2d(ids, [B, T], 'int32'), positions: tf.tensor2d(pos, [B, T], 'int32'), mask: buildMask([new Uint8Array(T).fill(1)], 0, T) });
-      return tf.neg(tf.mean(tokenLogProbs(logits, tf.tensor2d(tgt, [B, T], 'int32')).logp)) as tf.Scalar;
-    }, [...m.params.values()]);
-    const named = new Map<string, tf.Tensor>();
-    for (const [k, v] of m.params) named.set(k, grads[v.name]!);
-    opt.step(named, 1e-3);
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
+    await train.run({ ids, pos, tgt }, 1e-3).loss.data();
   };
-  return { step, dispose: () => (opt.dispose(), m.dispose()) };
+  return { step, dispose: () => (train.dispose(), opt.dispose(), m.dispose()), status: () => train.status() };
 }
+
+const int2d = (B: number, T: number): GraphInputSpec => ({ shape: [B, T], dtype: 'int32' });
+const float = (...shape: number[]): GraphInputSpec => ({ shape, dtype: 'float32' });
 
 export async function measure(backend: string, name: string, p: Preset, n: number) {
   const m = makeModel(p);
@@ -100,25 +106,31 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
   const tgt = Int32Array.from({ length: B * T }, () => 3 + rng.int(p.vocab - 3));
   const pos = Int32Array.from({ length: B * T }, (_, i) => i % T);
   const full = [new Uint8Array(T).fill(1)]; // one causal mask broadcast over the batch
-  const forwardLogp = () => {
-    const { logits } = m.forward({ ids: tf.tensor2d(ids, [B, T], 'int32'), positions: tf.tensor2d(pos, [B, T], 'int32'), mask: buildMask(full, 0, T) });
-    return tokenLogProbs(logits, tf.tensor2d(tgt, [B, T], 'int32'));
+  const forwardLogp = (x: Record<'ids' | 'pos' | 'tgt', tf.Tensor>) => {
+    const { logits } = m.forward({ ids: x.ids as tf.Tensor2D, positions: x.pos as tf.Tensor2D, mask: buildMask(full, 0, T) });
+    return tokenLogProbs(logits, x.tgt as tf.Tensor2D);
   };
-  const stepWith = async (loss: () => tf.Scalar): Promise<void> => {
-    const { value, grads } = tf.variableGrads(loss, [...m.params.values()]);
-    const named = new Map<string, tf.Tensor>();
-    for (const [k, v] of m.params) named.set(k, grads[v.name]!);
-    opt.step(named, 1e-3);
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
-  };
+  const inputs = { ids: int2d(B, T), pos: int2d(B, T), tgt: int2d(B, T) };
+  const values = { ids, pos, tgt };
+  // Both steps go through step graphs: on webgpu recorded and replayed (webgpu-graph.ts).
   const before = tf.memory().numTensors;
-  const train = await timed(() => stepWith(() => tf.neg(tf.mean(forwardLogp().logp)) as tf.Scalar), n);
-  const old = tf.tidy(() => forwardLogp().logp);
-  const adv = tf.tensor1d(Array.from({ length: B }, () => rng.normal()));
-  const mask = tf.ones([B, T]);
-  const grpo = await timed(() => stepWith(() => policyLoss({ logpNew: forwardLogp().logp, logpOld: old, advantages: adv, mask: mask as tf.Tensor2D, clipLow: 0.2, clipHigh: 0.28, agg: 'token_mean' }).loss), n);
-  tf.dispose([old, adv, mask]);
+  const trainStep = new GradientStep({ params: m.params, optimizer: opt, inputs, loss: (x) => ({ loss: tf.neg(tf.mean(forwardLogp(x).logp)) as tf.Scalar }) });
+  const train = await timed(async () => void (await trainStep.run(values, 1e-3).loss.data()), n);
+  const graph = trainStep.status();
+  trainStep.dispose();
+  const old = tf.tidy(() => forwardLogp({ ids: tf.tensor2d(ids, [B, T], 'int32'), pos: tf.tensor2d(pos, [B, T], 'int32'), tgt: tf.tensor2d(tgt, [B, T], 'int32') }).logp);
+  const oldValues = (await old.data()) as Float32Array;
+  old.dispose();
+  const adv = Float32Array.from({ length: B }, () => rng.normal());
+  const grpoStep = new GradientStep({
+    params: m.params,
+    optimizer: opt,
+    inputs: { ...inputs, old: float(B, T), adv: float(B), mask: float(B, T) },
+    loss: (x) => ({ loss: policyLoss({ logpNew: forwardLogp(x).logp, logpOld: x.old as tf.Tensor2D, advantages: x.adv as tf.Tensor1D, mask: x.mask as tf.Tensor2D, clipLow: 0.2, clipHigh: 0.28, agg: 'token_mean' }).loss }),
+  });
+  const grpoValues = { ...values, old: oldValues, adv, mask: new Float32Array(B * T).fill(1) };
+  const grpo = await timed(async () => void (await grpoStep.run(grpoValues, 1e-3).loss.data()), n);
+  grpoStep.dispose();
   const prompts = Array.from({ length: B }, () => Array.from({ length: p.prompt }, () => 3 + rng.int(p.vocab - 3)));
   // eos = -1: never stop early, so every run generates exactly new_tokens per sequence.
   const samp = await timed(async () => void (await sample(m, prompts, { maxNew: p.new_tokens, eos: -1, pad: 0, greedy: false, temperature: 1, topP: 1, topK: 0, rng })), Math.max(1, Math.ceil(n / 2)));
@@ -138,23 +150,25 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
     sample_tokens_per_s: (B * p.new_tokens) / samp,
     matmul_gflops: gflops,
     leaked_tensors: leaked,
+    step_graph: graph,
   };
 }
 
 /** One training step of the MLP language model: embedding → 4× ReLU MLP → untied output layer, cross-entropy, Adam. */
 export async function measureMlp(backend: string, n: number) {
-  const { step, dispose, params } = buildMlpStep();
   const before = tf.memory().numTensors;
+  const { step, dispose, params, status } = buildMlpStep();
   const s = await timed(step, n);
   assertDeviceHealthy();
-  const leaked = tf.memory().numTensors - before;
+  const graph = status();
   dispose();
+  const leaked = tf.memory().numTensors - before;
   const { tokens: T, batch: B } = MLP_PRESET;
-  return { backend, preset: 'mlp', params, train_step_s: s, train_tokens_per_s: (B * T) / s, leaked_tensors: leaked };
+  return { backend, preset: 'mlp', params, train_step_s: s, train_tokens_per_s: (B * T) / s, leaked_tensors: leaked, step_graph: graph };
 }
 
 /** The MLP step as a function (for the benchmark and the profiler) and what frees its tensors. */
-export function buildMlpStep(): { step: () => Promise<void>; dispose: () => void; params: number } {
+export function buildMlpStep(): { step: () => Promise<void>; dispose: () => void; status: () => StepGraphStatus; params: number } {
   const { vocab: V, d_model: D, tokens: T, batch: B } = MLP_PRESET;
   const rng = new Rng(0);
   const init = (shape: number[], std: number): tf.Variable => {
@@ -171,29 +185,32 @@ export function buildMlpStep(): { step: () => Promise<void>; dispose: () => void
     ['b3', init([V], 0)],
   ]);
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
-  const ids = tf.tensor1d(Int32Array.from({ length: B * T }, () => rng.int(V)), 'int32');
+  const ids = Int32Array.from({ length: B * T }, () => rng.int(V));
   // Targets as token ids and the loss as siric computes token log-probs (on webgpu one row kernel
   // each way), like PyTorch's F.cross_entropy in the reference.
-  const tgt = tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.int(V)), [B, T], 'int32');
-  const step = async (): Promise<void> => {
-    const { value, grads } = tf.variableGrads(() => {
-      const x = tf.gather(w.get('emb')!, ids);
-      const h = tf.relu(tf.add(tf.matMul(x, w.get('w1')!), w.get('b1')!));
+  const tgt = Int32Array.from({ length: B * T }, () => rng.int(V));
+  const train = new GradientStep({
+    params: w,
+    optimizer: opt,
+    inputs: { ids: { shape: [B * T], dtype: 'int32' }, tgt: int2d(B, T) },
+    loss: (x) => {
+      const e = tf.gather(w.get('emb')!, x.ids!);
+      const h = tf.relu(tf.add(tf.matMul(e, w.get('w1')!), w.get('b1')!));
       const y = tf.add(tf.matMul(h, w.get('w2')!), w.get('b2')!);
       const logits = tf.add(tf.matMul(y, w.get('w3')!), w.get('b3')!).reshape([B, T, V]) as tf.Tensor3D;
-      return tf.neg(tf.mean(targetLogProbs(logits, tgt))) as tf.Scalar;
-    }, [...w.values()]);
-    const named = new Map<string, tf.Tensor>();
-    for (const [k, v] of w) named.set(k, grads[v.name]!);
-    opt.step(named, 1e-3);
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
+      return { loss: tf.neg(tf.mean(targetLogProbs(logits, x.tgt as tf.Tensor2D))) as tf.Scalar };
+    },
+  });
+  const step = async (): Promise<void> => {
+    await train.run({ ids, tgt }, 1e-3).loss.data();
   };
   return {
     step,
+    status: () => train.status(),
     dispose: () => {
+      train.dispose();
       opt.dispose();
-      tf.dispose([ids, tgt, ...w.values()]);
+      tf.dispose([...w.values()]);
     },
     params: V * D * 2 + 8 * D * D + 5 * D + V,
   };

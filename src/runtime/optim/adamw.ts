@@ -294,6 +294,11 @@ export class AdamW {
     return out;
   }
 
+  /** The tensors a step changes besides the parameters (moments, the step's values): a step graph's state. */
+  stateTensors(): tf.Tensor[] {
+    return [...this.packed.map((g) => g.mv), ...(this.steps ? [this.steps] : []), ...this.m.values(), ...this.v.values()];
+  }
+
   /** Copies of the step count and moments. */
   async exportState(): Promise<AdamWState> {
     const m: Record<string, Float32Array> = {};

@@ -1,0 +1,73 @@
+// One optimizer step of a loss — forward, gradients, optional clipping by global norm, AdamW — as a
+// step graph (../webgpu-graph.ts): on webgpu recorded and then replayed, elsewhere run through tfjs.
+// The step's varying data comes in as the graph's inputs; its scalars come back as tensors.
+import * as tf from '@tensorflow/tfjs';
+import { type GraphInputSpec, StepGraph, type StepGraphStatus } from '../webgpu-graph.js';
+import type { AdamW } from './adamw.js';
+
+/**
+ * Clipping by global norm without reading the norm back: coef = min(1, maxNorm / (‖g‖ + 1e-6)) as a
+ * tensor, every gradient times coef. clipByGlobalNorm's arithmetic (pairwise sums on webgpu), kept
+ * on the device so that a step graph can hold it.
+ */
+export function clipOnDevice(grads: Map<string, tf.Tensor>, maxNorm: number | null): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
+  let parts = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+  while (parts.length > 1) parts = parts.map((x, i) => (i % 2 === 0 ? (i + 1 < parts.length ? tf.add(x, parts[i + 1]!) : x) : null)).filter((x): x is tf.Tensor => x !== null);
+  const norm = (parts.length ? tf.sqrt(parts[0]!) : tf.scalar(0)) as tf.Scalar;
+  if (maxNorm === null) return { grads, norm };
+  const coef = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+  return { grads: new Map([...grads].map(([k, g]) => [k, tf.mul(g, coef)])), norm };
+}
+
+export interface GradientStepOptions<I extends string, O extends string> {
+  params: Map<string, tf.Variable>;
+  optimizer: AdamW;
+  inputs: Record<I, GraphInputSpec>;
+  /** The loss to minimise, and any other scalars to report, from the inputs. */
+  loss: (x: Record<I, tf.Tensor>) => { loss: tf.Scalar } & Record<O, tf.Tensor>;
+  /** Clip the gradients to this global norm (null: measure the norm only; undefined: neither). */
+  clip?: number | null;
+}
+
+export class GradientStep<I extends string, O extends string = never> {
+  private readonly graph: StepGraph<I, O | 'loss' | 'gradNorm'>;
+  private readonly optimizer: AdamW;
+
+  constructor(o: GradientStepOptions<I, O>) {
+    const vars = [...o.params.values()];
+    this.optimizer = o.optimizer;
+    this.graph = new StepGraph({
+      inputs: o.inputs,
+      state: () => [...vars, ...o.optimizer.stateTensors()],
+      body: (x) => {
+        let out: { loss: tf.Scalar } & Record<O, tf.Tensor> = undefined as never;
+        const { value, grads } = tf.variableGrads(() => {
+          out = o.loss(x);
+          // The other scalars outlive variableGrads' scope (they are outputs; the graph frees them).
+          for (const [k, t] of Object.entries(out) as [string, tf.Tensor][]) if (k !== 'loss') tf.keep(t);
+          return out.loss;
+        }, vars);
+        let named = new Map<string, tf.Tensor>();
+        for (const [k, v] of o.params) named.set(k, grads[v.name]!);
+        let gradNorm: tf.Tensor | undefined;
+        if (o.clip !== undefined) ({ grads: named, norm: gradNorm } = clipOnDevice(named, o.clip));
+        o.optimizer.applyStep(named);
+        return { ...out, loss: value, gradNorm: gradNorm ?? tf.scalar(0) } as Record<O | 'loss' | 'gradNorm', tf.Tensor>;
+      },
+    });
+  }
+
+  /** One step at learning rate lr; the outputs belong to the step (valid until the next run). */
+  run(values: Record<I, Float32Array | Int32Array>, lr: number): Record<O | 'loss' | 'gradNorm', tf.Tensor> {
+    this.optimizer.prepareStep(lr);
+    return this.graph.run(values);
+  }
+
+  status(): StepGraphStatus {
+    return this.graph.status();
+  }
+
+  dispose(): void {
+    this.graph.dispose();
+  }
+}

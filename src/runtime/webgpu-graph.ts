@@ -1,0 +1,501 @@
+// Step graphs on webgpu: record the GPU commands of one training step and replay them, the way
+// CUDA graphs (torch.cuda.graphs) do for PyTorch. A step of a small model is bounded by the CPU:
+// tfjs spends 30–80 µs of JavaScript per kernel call (engine, autodiff, program setup), and a
+// small-preset step makes about 500 of them, while replaying a dispatch costs Dawn 5–10 µs
+// (docs/benchmarks.md). Replay skips tfjs entirely.
+//
+// A step can be replayed when it does the same thing every time: the same kernels on the same
+// buffers with the same uniforms. That is checked, not assumed: the step runs eagerly (through tfjs)
+// while its commands are recorded, and only when two consecutive recordings are identical, command
+// by command, buffer by buffer and byte by byte, does the graph replay the last one. So a step that
+// bakes a changing number into its kernels (a learning rate as a uniform, a tensor made from this
+// step's data) is never replayed; it stays eager, and `status()` says why. What must hold:
+//
+// - Data that changes between steps enters through the graph's inputs: tensors the graph owns,
+//   overwritten in place before each run (kernels/webgpu-inplace.ts). Nothing else may be made from
+//   JavaScript values that change.
+// - State the step changes is changed in place (AdamW's in-place update: optim/adamw.ts), so its
+//   buffers stay put. It is declared (`state`): before a replay the graph checks that each state
+//   tensor still has the data it recorded (a variable given a new value by assign() has not).
+// - The step reads nothing back to JavaScript, and returns its results as tensors (`outputs`), which
+//   the graph owns: valid until the next run, read with data().
+// - JavaScript side effects of the body (an optimizer's step count) do not happen on replay: they
+//   belong outside it (AdamW.prepareStep before run, AdamW.applyStep inside).
+//
+// The buffers the recording uses are taken out of tfjs's pool, so nothing else can be given them
+// between replays; a buffer someone else still holds (a parameter, a constant of the model) is
+// watched: if it is released, the graph drops its recording and records again. So do a cleared
+// dispatch cache (its uniform buffers are destroyed), a different backend, and a state tensor with
+// new data.
+import * as tf from '@tensorflow/tfjs';
+import { bufferOf, flushRecorded, markWrittenOnDevice, overwrite } from './kernels/webgpu-inplace.js';
+import { dispatchCacheStats } from './webgpu-dispatch-cache.js';
+
+type Fn = (this: unknown, ...a: unknown[]) => unknown;
+interface GpuBuffer {
+  size: number;
+  usage: number;
+}
+
+/** One recorded call, replayed as it was made. */
+type Event =
+  | { k: 'encoder' }
+  | { k: 'begin' }
+  | { k: 'pipeline'; pipeline: object }
+  | { k: 'bind'; index: number; group: object }
+  | { k: 'dispatch'; x: number; y: number; z: number }
+  | { k: 'end' }
+  | { k: 'copy'; src: GpuBuffer; srcOffset: number; dst: GpuBuffer; dstOffset: number; size: number }
+  | { k: 'finish' }
+  | { k: 'submit'; count: number }
+  | { k: 'write'; buffer: GpuBuffer; offset: number; bytes: Uint8Array };
+
+class Recording {
+  events: Event[] = [];
+  /** Buffers acquired from tfjs's pool while recording. */
+  acquired = new Set<GpuBuffer>();
+  /** Why this recording cannot be replayed, if it cannot. */
+  abort: string | undefined;
+}
+
+interface Originals {
+  createCommandEncoder: Fn;
+  beginComputePass: Fn;
+  copyBufferToBuffer: Fn;
+  finish: Fn;
+  setPipeline: Fn;
+  setBindGroup: Fn;
+  dispatchWorkgroups: Fn;
+  end: Fn;
+  submit: Fn;
+  writeBuffer: Fn;
+}
+
+interface PoolLike {
+  acquireBuffer(size: number, usage: number, mapped?: boolean, reuse?: boolean): GpuBuffer;
+  releaseBuffer(buffer: GpuBuffer, reuse?: boolean): void;
+  freeBuffers: Map<string, GpuBuffer[]>;
+  usedBuffers: Map<string, GpuBuffer[]>;
+  numFreeBuffers: number;
+  numUsedBuffers: number;
+  numBytesUsed: number;
+}
+interface GraphBackend {
+  device: Record<string, unknown> & { queue: Record<string, unknown> };
+  queue: Record<string, unknown>;
+  bufferManager: PoolLike;
+  tensorMap: { get(id: object): { resource: unknown } | undefined };
+  activeTimers: unknown;
+}
+
+/** What the hooks know, per backend. */
+interface Hooks {
+  orig: Originals;
+  /** The buffers each bind group binds. */
+  bindGroupBuffers: WeakMap<object, GpuBuffer[]>;
+  /** Buffers reserved by live graphs → the graph. */
+  reserved: Map<GpuBuffer, StepGraph>;
+}
+
+let recording: Recording | null = null;
+const hooksByBackend = new WeakMap<object, Hooks>();
+
+const proto = (o: object): Record<string, unknown> => Object.getPrototypeOf(o) as Record<string, unknown>;
+
+/** Wraps the device's, queue's, encoders' and buffer pool's calls once per backend: they note what they do while a recording is on. */
+function hooksFor(backend: GraphBackend): Hooks {
+  const had = hooksByBackend.get(backend);
+  if (had) return had;
+  const device = backend.device;
+  const queue = device.queue;
+  const enc = (device['createCommandEncoder'] as Fn).call(device) as object;
+  const pass = ((proto(enc)['beginComputePass'] as Fn).call(enc) as object);
+  (proto(pass)['end'] as Fn).call(pass);
+  const encP = proto(enc);
+  const passP = proto(pass);
+  const queueP = proto(queue);
+  const orig: Originals = {
+    createCommandEncoder: device['createCommandEncoder'] as Fn,
+    beginComputePass: encP['beginComputePass'] as Fn,
+    copyBufferToBuffer: encP['copyBufferToBuffer'] as Fn,
+    finish: encP['finish'] as Fn,
+    setPipeline: passP['setPipeline'] as Fn,
+    setBindGroup: passP['setBindGroup'] as Fn,
+    dispatchWorkgroups: passP['dispatchWorkgroups'] as Fn,
+    end: passP['end'] as Fn,
+    submit: queueP['submit'] as Fn,
+    writeBuffer: queueP['writeBuffer'] as Fn,
+  };
+  const note = (target: Record<string, unknown>, name: keyof Originals, toEvent: (a: unknown[]) => Event | string): void => {
+    const f = orig[name];
+    target[name] = function (this: unknown, ...a: unknown[]) {
+      if (recording && !recording.abort) {
+        const e = toEvent(a);
+        if (typeof e === 'string') recording.abort = e;
+        else recording.events.push(e);
+      }
+      return f.apply(this, a);
+    };
+  };
+  note(device, 'createCommandEncoder', () => ({ k: 'encoder' }));
+  note(encP, 'beginComputePass', (a) => ((a[0] as { timestampWrites?: unknown } | undefined)?.timestampWrites ? 'kernels are being timed (tf.profile)' : { k: 'begin' }));
+  note(encP, 'copyBufferToBuffer', (a) => ({ k: 'copy', src: a[0] as GpuBuffer, srcOffset: a[1] as number, dst: a[2] as GpuBuffer, dstOffset: a[3] as number, size: a[4] as number }));
+  note(encP, 'finish', () => ({ k: 'finish' }));
+  note(passP, 'setPipeline', (a) => ({ k: 'pipeline', pipeline: a[0] as object }));
+  note(passP, 'setBindGroup', (a) => (a.length > 2 && a[2] !== undefined ? 'a bind group with dynamic offsets' : { k: 'bind', index: a[0] as number, group: a[1] as object }));
+  note(passP, 'dispatchWorkgroups', (a) => ({ k: 'dispatch', x: a[0] as number, y: (a[1] as number | undefined) ?? 1, z: (a[2] as number | undefined) ?? 1 }));
+  note(passP, 'end', () => ({ k: 'end' }));
+  note(queueP, 'submit', (a) => ({ k: 'submit', count: (a[0] as unknown[]).length }));
+  note(queueP, 'writeBuffer', (a) => {
+    const [buffer, offset, data, dataOffset, size] = a as [GpuBuffer, number, ArrayBufferView | ArrayBuffer, number | undefined, number | undefined];
+    // Dawn reads data at the call, so the bytes are copied now: element offsets for typed arrays.
+    const view = ArrayBuffer.isView(data) ? data : new Uint8Array(data);
+    const el = ArrayBuffer.isView(data) && 'BYTES_PER_ELEMENT' in data ? (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
+    const start = view.byteOffset + (dataOffset ?? 0) * el;
+    const length = size !== undefined ? size * el : view.byteLength - (dataOffset ?? 0) * el;
+    return { k: 'write', buffer, offset, bytes: new Uint8Array(view.buffer.slice(start, start + length)) };
+  });
+  // Read-backs cannot be replayed.
+  const probe = (device['createBuffer'] as Fn).call(device, { size: 4, usage: 1 | 8 }) as Record<string, unknown>;
+  const bufP = proto(probe);
+  (probe['destroy'] as Fn).call(probe);
+  const mapAsync = bufP['mapAsync'] as Fn;
+  if (!bufP['__siricGraphHooked']) {
+    bufP['mapAsync'] = function (this: unknown, ...a: unknown[]) {
+      if (recording) recording.abort ??= 'it reads a tensor back (data() or dataSync() inside the step)';
+      return mapAsync.apply(this, a);
+    };
+    bufP['__siricGraphHooked'] = true;
+  }
+  // The bind groups' buffers, for reserving them.
+  const bindGroupBuffers = new WeakMap<object, GpuBuffer[]>();
+  const createBindGroup = (device['createBindGroup'] as Fn).bind(device);
+  device['createBindGroup'] = (desc: { entries: { resource: { buffer?: GpuBuffer } }[] }): unknown => {
+    const group = createBindGroup(desc) as object;
+    if (!bindGroupBuffers.has(group)) bindGroupBuffers.set(group, desc.entries.map((e) => e.resource.buffer).filter((b): b is GpuBuffer => b !== undefined));
+    return group;
+  };
+  // The pool: which buffers a recording acquires, and releases of reserved buffers.
+  const pool = backend.bufferManager;
+  const acquire = pool.acquireBuffer.bind(pool);
+  pool.acquireBuffer = (size, usage, mapped, reuse) => {
+    const b = acquire(size, usage, mapped, reuse);
+    recording?.acquired.add(b);
+    return b;
+  };
+  const reserved = new Map<GpuBuffer, StepGraph>();
+  const release = pool.releaseBuffer.bind(pool);
+  pool.releaseBuffer = (buffer, reuse) => {
+    const g = reserved.get(buffer);
+    // A buffer a graph binds was let go by its holder (a disposed tensor): the graph keeps it
+    // (so that nothing else is given it) until the graph drops its recording.
+    if (g) return g.heldBufferReleased(buffer);
+    release(buffer, reuse);
+  };
+  const hooks: Hooks = { orig, bindGroupBuffers, reserved };
+  hooksByBackend.set(backend, hooks);
+  return hooks;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Where two recordings first differ (undefined: identical). */
+function firstDifference(a: Event[], b: Event[]): string | undefined {
+  if (a.length !== b.length) return `${a.length} and ${b.length} recorded calls`;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]! as Record<string, unknown>;
+    const y = b[i]! as Record<string, unknown>;
+    for (const key of Object.keys(x)) {
+      const same = key === 'bytes' ? sameBytes(x[key] as Uint8Array, y[key] as Uint8Array) : x[key] === y[key];
+      if (!same) return `call ${i} (${String(x['k'])}${x['k'] === 'write' ? ` of ${(x['bytes'] as Uint8Array).length} bytes` : ''}) differs in its ${key}`;
+    }
+  }
+  return undefined;
+}
+
+export interface GraphInputSpec {
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+export interface StepGraphOptions<I extends string, O extends string> {
+  /** The data that changes between steps: tensors the graph owns, overwritten before each run. */
+  inputs: Record<I, GraphInputSpec>;
+  /** Tensors the step changes in place (parameters, optimizer state): checked before each replay. */
+  state: () => tf.Tensor[];
+  /** The step: tfjs ops on the inputs; its results as tensors (everything else it makes is freed). */
+  body: (inputs: Record<I, tf.Tensor>) => Record<O, tf.Tensor>;
+}
+
+export interface StepGraphStatus {
+  /** Runs through tfjs (recorded or not), and runs replayed. */
+  eager: number;
+  replayed: number;
+  /** Whether the next run replays. */
+  ready: boolean;
+  /** Commands per replay (dispatches), once ready. */
+  dispatches: number;
+  /** Why the graph is not (or no longer) replaying, if it is not. */
+  reason?: string;
+}
+
+/** How many eager runs a graph records, at most, looking for two identical ones. */
+const MAX_RECORDINGS = 6;
+
+/**
+ * A training step recorded once and replayed (webgpu). On other backends, and whenever replaying is
+ * not possible, run() runs the body through tfjs: the numbers are the same either way.
+ */
+export class StepGraph<I extends string = string, O extends string = string> {
+  private readonly inputTensors: Record<I, tf.Tensor>;
+  private outputs: Record<O, tf.Tensor> | undefined;
+  private previous: Recording | undefined;
+  private frozen: Recording | undefined;
+  private stateIds: object[] = [];
+  private cacheClears = -1;
+  private backend: GraphBackend | undefined;
+  /** Buffers taken out of the pool for the frozen recording, and held buffers released since. */
+  private taken: GpuBuffer[] = [];
+  private orphaned: GpuBuffer[] = [];
+  private recordings = 0;
+  private disposed = false;
+  private readonly st: StepGraphStatus = { eager: 0, replayed: 0, ready: false, dispatches: 0 };
+
+  constructor(private readonly opts: StepGraphOptions<I, O>) {
+    this.inputTensors = {} as Record<I, tf.Tensor>;
+    for (const [name, spec] of Object.entries(opts.inputs) as [I, GraphInputSpec][]) this.inputTensors[name] = tf.zeros(spec.shape, spec.dtype);
+  }
+
+  status(): StepGraphStatus {
+    return { ...this.st };
+  }
+
+  /**
+   * One step with these inputs; returns the step's outputs, owned by the graph (valid until the
+   * next run or dispose; do not dispose them).
+   */
+  run(values: Record<I, Float32Array | Int32Array>): Record<O, tf.Tensor> {
+    if (this.disposed) throw new Error('StepGraph.run: disposed');
+    const webgpu = tf.getBackend() === 'webgpu' && process.env['SIRIC_WEBGPU_GRAPHS'] !== '0';
+    for (const name of Object.keys(this.opts.inputs) as I[]) {
+      const t = this.inputTensors[name];
+      const v = values[name];
+      if (!v) throw new Error(`StepGraph.run: no values for input ${name}`);
+      if (webgpu) overwrite(t, v);
+      else {
+        // Elsewhere tensors are not written in place: a new tensor replaces the old.
+        this.inputTensors[name] = tf.tensor(v, t.shape, t.dtype);
+        t.dispose();
+      }
+    }
+    if (webgpu && this.frozen) {
+      const why = this.invalidReason();
+      if (!why) return this.replay();
+      this.drop(why);
+    }
+    return this.eager(webgpu);
+  }
+
+  /** Frees the inputs, outputs and reserved buffers. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.unfreeze();
+    tf.dispose(Object.values(this.inputTensors) as tf.Tensor[]);
+    if (this.outputs) tf.dispose(Object.values(this.outputs) as tf.Tensor[]);
+    this.disposed = true;
+  }
+
+  /** Called by the pool hook: a buffer this graph binds was released by whoever held it. */
+  heldBufferReleased(buffer: GpuBuffer): void {
+    this.orphaned.push(buffer);
+  }
+
+  private eager(webgpu: boolean): Record<O, tf.Tensor> {
+    this.st.eager++;
+    // The last outputs go first: their buffers are then free for this run's outputs, as they will
+    // be at every run, so that two recordings can be the same.
+    if (this.outputs) tf.dispose(Object.values(this.outputs) as tf.Tensor[]);
+    this.outputs = undefined;
+    const record = webgpu && this.recordings < MAX_RECORDINGS && !this.st.reason?.startsWith('not replayable');
+    let rec: Recording | undefined;
+    let out: Record<O, tf.Tensor>;
+    if (record) {
+      const backend = tf.backend() as unknown as GraphBackend;
+      hooksFor(backend);
+      flushRecorded();
+      if (backend.activeTimers != null) {
+        out = this.runBody();
+      } else {
+        rec = new Recording();
+        recording = rec;
+        try {
+          out = this.runBody();
+          flushRecorded();
+        } finally {
+          recording = null;
+        }
+      }
+    } else out = this.runBody();
+    this.outputs = out;
+    if (rec) this.consider(rec);
+    return out;
+  }
+
+  private runBody(): Record<O, tf.Tensor> {
+    return tf.tidy(() => {
+      const out = this.opts.body(this.inputTensors);
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as Record<O, tf.Tensor>;
+  }
+
+  /** A new recording: replay from now on if it matches the previous one and can be made safe. */
+  private consider(rec: Recording): void {
+    this.recordings++;
+    if (rec.abort) return void this.giveUp(`not replayable: ${rec.abort}`);
+    const prev = this.previous;
+    this.previous = rec;
+    if (!prev) return;
+    const diff = firstDifference(prev.events, rec.events);
+    if (diff) {
+      this.st.reason = `two recordings differ: ${diff}`;
+      if (this.recordings >= MAX_RECORDINGS) this.giveUp(`not replayable: ${this.st.reason}`);
+      return;
+    }
+    this.freeze(rec);
+  }
+
+  private giveUp(reason: string): void {
+    this.st.reason = reason;
+    this.previous = undefined;
+  }
+
+  private freeze(rec: Recording): void {
+    const backend = tf.backend() as unknown as GraphBackend;
+    const hooks = hooksFor(backend);
+    const buffers = new Set<GpuBuffer>();
+    for (const e of rec.events) {
+      if (e.k === 'bind') for (const b of hooks.bindGroupBuffers.get(e.group) ?? []) buffers.add(b);
+      else if (e.k === 'copy') (buffers.add(e.src), buffers.add(e.dst));
+      else if (e.k === 'write') buffers.add(e.buffer);
+    }
+    const outputBuffers = new Set(Object.values(this.outputs as Record<string, tf.Tensor>).map((t) => bufferOf(t) as GpuBuffer));
+    const pool = backend.bufferManager;
+    const taken: GpuBuffer[] = [];
+    for (const b of buffers) {
+      const other = hooks.reserved.get(b);
+      if (other && other !== this) return void this.giveUp(`not replayable: it uses a buffer another step graph uses`);
+      const list = pool.freeBuffers.get(`${b.size}_${b.usage}`);
+      const at = list?.indexOf(b) ?? -1;
+      if (at >= 0) {
+        taken.push(b);
+        continue;
+      }
+      // Held by someone: a tensor from before the step, an output, a cached uniform. A buffer the
+      // step acquired and still holds must be an output (or a uniform the dispatch cache keeps).
+      const uniform = (b.usage & 0x40) !== 0;
+      if (rec.acquired.has(b) && !outputBuffers.has(b) && !uniform) return void this.giveUp('not replayable: the step keeps a tensor it does not return');
+    }
+    // Take the free ones out of the pool, as if acquired (tfjs's accounting stays right).
+    for (const b of taken) {
+      const key = `${b.size}_${b.usage}`;
+      const list = pool.freeBuffers.get(key)!;
+      list.splice(list.indexOf(b), 1);
+      pool.numFreeBuffers--;
+      if (!pool.usedBuffers.has(key)) pool.usedBuffers.set(key, []);
+      pool.usedBuffers.get(key)!.push(b);
+      pool.numUsedBuffers++;
+      pool.numBytesUsed += b.size;
+    }
+    for (const b of buffers) hooks.reserved.set(b, this);
+    this.taken = taken;
+    this.frozen = rec;
+    this.backend = backend;
+    this.stateIds = this.opts.state().map((t) => t.dataId);
+    this.cacheClears = dispatchCacheStats().clears;
+    this.st.ready = true;
+    this.st.dispatches = rec.events.filter((e) => e.k === 'dispatch').length;
+    delete this.st.reason;
+  }
+
+  /** Why the frozen recording may no longer be replayed, if so. */
+  private invalidReason(): string | undefined {
+    if (tf.backend() !== (this.backend as unknown)) return 'the backend changed';
+    if (dispatchCacheStats().clears !== this.cacheClears) return 'the dispatch caches were cleared';
+    const state = this.opts.state();
+    if (state.length !== this.stateIds.length || state.some((t, i) => t.dataId !== this.stateIds[i])) return 'a state tensor was given new data';
+    if (this.orphaned.length > 0) return 'a tensor the step reads was disposed';
+    return undefined;
+  }
+
+  /** Back to recording: the reserved buffers go back to the pool. */
+  private drop(why: string): void {
+    this.unfreeze();
+    this.st.reason = `recording again: ${why}`;
+    this.recordings = 0;
+  }
+
+  private unfreeze(): void {
+    const backend = this.backend;
+    if (!this.frozen || !backend) return;
+    const hooks = hooksFor(backend);
+    for (const [b, g] of [...hooks.reserved]) if (g === this) hooks.reserved.delete(b);
+    const alive = tf.backend() === (backend as unknown);
+    if (alive) for (const b of [...this.taken, ...this.orphaned]) backend.bufferManager.releaseBuffer(b);
+    this.taken = [];
+    this.orphaned = [];
+    this.frozen = undefined;
+    this.previous = undefined;
+    this.st.ready = false;
+    this.st.dispatches = 0;
+  }
+
+  /** The frozen recording, issued again as it was made. */
+  private replay(): Record<O, tf.Tensor> {
+    const backend = this.backend!;
+    const { orig } = hooksFor(backend);
+    const device = backend.device;
+    const queue = device.queue;
+    flushRecorded();
+    let enc: unknown;
+    let pass: unknown;
+    let cbs: unknown[] = [];
+    for (const e of this.frozen!.events) {
+      switch (e.k) {
+        case 'encoder':
+          enc = orig.createCommandEncoder.call(device);
+          break;
+        case 'begin':
+          pass = orig.beginComputePass.call(enc);
+          break;
+        case 'pipeline':
+          orig.setPipeline.call(pass, e.pipeline);
+          break;
+        case 'bind':
+          orig.setBindGroup.call(pass, e.index, e.group);
+          break;
+        case 'dispatch':
+          orig.dispatchWorkgroups.call(pass, e.x, e.y, e.z);
+          break;
+        case 'end':
+          orig.end.call(pass);
+          break;
+        case 'copy':
+          orig.copyBufferToBuffer.call(enc, e.src, e.srcOffset, e.dst, e.dstOffset, e.size);
+          break;
+        case 'finish':
+          cbs.push(orig.finish.call(enc));
+          break;
+        case 'submit':
+          orig.submit.call(queue, cbs.splice(0, e.count));
+          cbs = [];
+          break;
+        case 'write':
+          orig.writeBuffer.call(queue, e.buffer, e.offset, e.bytes);
+          break;
+      }
+    }
+    this.st.replayed++;
+    for (const t of [...Object.values(this.outputs as Record<string, tf.Tensor>), ...this.opts.state()]) markWrittenOnDevice(t);
+    return this.outputs!;
+  }
+}

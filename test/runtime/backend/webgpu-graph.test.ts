@@ -1,0 +1,187 @@
+// Step graphs (src/runtime/webgpu-graph.ts) on the software WebGPU device: a replayed training step
+// gives exactly the eager step's numbers, makes nothing per step, notices when it may no longer be
+// replayed, and refuses steps that cannot be replayed. Skipped with the reason where webgpu is
+// unavailable (no Mesa GL packages).
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertDeviceHealthy, releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
+import { configFromScratch } from '../../../src/runtime/model/hf-config.js';
+import { buildMask, Transformer } from '../../../src/runtime/model/transformer.js';
+import { AdamW } from '../../../src/runtime/optim/adamw.js';
+import { GradientStep } from '../../../src/runtime/optim/gradient-step.js';
+import { tokenLogProbs } from '../../../src/runtime/rl/loss.js';
+import { dispatchCacheStats } from '../../../src/runtime/webgpu-dispatch-cache.js';
+import { StepGraph } from '../../../src/runtime/webgpu-graph.js';
+
+process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
+
+const [B, T, V] = [3, 10, 40];
+
+let unavailable: string | null = null;
+beforeAll(async () => {
+  try {
+    await selectBackend('webgpu');
+  } catch (e) {
+    unavailable = (e as Error).message;
+  }
+}, 60_000);
+afterAll(async () => {
+  await releaseBackend();
+});
+
+function model(): Transformer {
+  const cfg = configFromScratch({ kind: 'scratch', layers: 2, d_model: 32, heads: 4, kv_heads: 2, ffn: 64, context: 64, tie_embeddings: false, rope_theta: 10000, norm_eps: 1e-6 }, V, { bos: 1, eos: 2, pad: 0 }, 'float32');
+  return new Transformer(cfg, undefined, 4);
+}
+
+/** Different data at every step. */
+function data(step: number): { ids: Int32Array; pos: Int32Array; tgt: Int32Array } {
+  return {
+    ids: Int32Array.from({ length: B * T }, (_, i) => 3 + ((i * 7 + step * 3) % (V - 3))),
+    pos: Int32Array.from({ length: B * T }, (_, i) => i % T),
+    tgt: Int32Array.from({ length: B * T }, (_, i) => 3 + ((i * 5 + step) % (V - 3))),
+  };
+}
+
+interface Trained {
+  losses: number[];
+  weights: Record<string, Float32Array>;
+  statuses: ReturnType<GradientStep<'ids'>['status']>[];
+  /** Per step after the first few: tensors, engine kernel calls, buffers and bind groups made. */
+  made: { tensors: number; kernels: number; buffers: number; bindGroups: number }[];
+}
+
+/**
+ * `steps` training steps, through a GradientStep (graph) or directly through tfjs (eager);
+ * `reassignAt`: before that step, one weight is given new values with assign().
+ */
+async function train(graph: boolean, steps: number, reassignAt = -1): Promise<Trained> {
+  const m = model();
+  const opt = new AdamW(m.params, { weightDecay: 0.01 });
+  const loss = (x: Record<'ids' | 'pos' | 'tgt', tf.Tensor>) => {
+    const { logits } = m.forward({ ids: x.ids as tf.Tensor2D, positions: x.pos as tf.Tensor2D, mask: buildMask([new Uint8Array(T).fill(1)], 0, T) });
+    return { loss: tf.neg(tf.mean(tokenLogProbs(logits, x.tgt as tf.Tensor2D).logp)) as tf.Scalar };
+  };
+  const spec = { shape: [B, T], dtype: 'int32' as const };
+  const g = new GradientStep({ params: m.params, optimizer: opt, inputs: { ids: spec, pos: spec, tgt: spec }, loss });
+  const out: Trained = { losses: [], weights: {}, statuses: [], made: [] };
+  const engine = tf.engine();
+  const runKernel = engine.runKernel.bind(engine);
+  let kernels = 0;
+  engine.runKernel = ((...a: unknown[]) => (kernels++, (runKernel as (...x: unknown[]) => unknown)(...a))) as typeof engine.runKernel;
+  const device = (tf.backend() as unknown as { device: Record<string, (...a: unknown[]) => unknown> }).device;
+  const createBuffer = device['createBuffer']!;
+  let buffers = 0;
+  device['createBuffer'] = (...a: unknown[]) => (buffers++, createBuffer.apply(device, a));
+  try {
+    for (let s = 0; s < steps; s++) {
+      if (s === reassignAt) {
+        const w = m.params.get('model.layers.1.mlp.up_proj.weight')!;
+        tf.tidy(() => w.assign(tf.mul(w, 0.5)));
+      }
+      const d = data(s);
+      const before = { tensors: tf.memory().numTensors, kernels, buffers, bindGroups: dispatchCacheStats().bindGroupMisses };
+      let value: number;
+      if (graph) value = (await g.run(d, 1e-2).loss.data())[0]!;
+      else {
+        const x = { ids: tf.tensor2d(d.ids, [B, T], 'int32'), pos: tf.tensor2d(d.pos, [B, T], 'int32'), tgt: tf.tensor2d(d.tgt, [B, T], 'int32') };
+        const { value: v, grads } = tf.variableGrads(() => loss(x).loss, [...m.params.values()]);
+        opt.step(new Map([...m.params].map(([k, p]) => [k, grads[p.name]!])), 1e-2);
+        value = (await v.data())[0]!;
+        tf.dispose([v, ...Object.values(grads), ...Object.values(x)]);
+      }
+      out.made.push({ tensors: tf.memory().numTensors - before.tensors, kernels: kernels - before.kernels, buffers: buffers - before.buffers, bindGroups: dispatchCacheStats().bindGroupMisses - before.bindGroups });
+      out.losses.push(value);
+      out.statuses.push(g.status());
+    }
+  } finally {
+    engine.runKernel = runKernel;
+    device['createBuffer'] = createBuffer;
+  }
+  assertDeviceHealthy();
+  out.weights = Object.fromEntries(Object.entries(await m.exportWeights()).map(([k, t]) => [k, t.data]));
+  g.dispose();
+  opt.dispose();
+  m.dispose();
+  return out;
+}
+
+describe('step graphs on webgpu', () => {
+  it('replay gives the eager steps\' losses and weights exactly, and a replayed step makes no tensors, kernel calls, buffers or bind groups', async (ctx) => {
+    if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
+    const start = tf.memory().numTensors;
+    const eager = await train(false, 8);
+    const graph = await train(true, 8);
+    expect(graph.losses).toEqual(eager.losses);
+    for (const [k, w] of Object.entries(eager.weights)) expect(graph.weights[k], k).toEqual(w);
+    const last = graph.statuses.at(-1)!;
+    expect(last.ready).toBe(true);
+    expect(last.eager).toBeLessThanOrEqual(4);
+    expect(last.replayed).toBe(8 - last.eager);
+    expect(last.dispatches).toBeGreaterThan(50);
+    for (const made of graph.made.slice(last.eager)) expect(made).toEqual({ tensors: 0, kernels: 0, buffers: 0, bindGroups: 0 });
+    expect(tf.memory().numTensors).toBe(start);
+  }, 180_000);
+
+  it('records again when a state tensor is given new data, and keeps the eager numbers', async (ctx) => {
+    if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
+    const eager = await train(false, 9, 6);
+    const graph = await train(true, 9, 6);
+    expect(graph.statuses[5]!.ready).toBe(true);
+    // At step 6 the graph sees the new data, drops its recording and runs eagerly.
+    expect(graph.statuses[6]!.ready).toBe(false);
+    expect(graph.statuses[6]!.reason).toMatch(/recording again: a state tensor was given new data/);
+    expect(graph.statuses[6]!.eager).toBe(graph.statuses[5]!.eager + 1);
+    expect(graph.losses).toEqual(eager.losses);
+    for (const [k, w] of Object.entries(eager.weights)) expect(graph.weights[k], k).toEqual(w);
+  }, 180_000);
+
+  it('never replays a step that bakes a changing number into its kernels, and says why', async (ctx) => {
+    if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
+    let step = 0;
+    const g = new StepGraph({
+      inputs: { x: { shape: [4], dtype: 'float32' } },
+      state: () => [],
+      // tf.scalar(step): a new value uploaded at every step, not an input.
+      body: (x) => ({ y: tf.mul(x.x!, tf.scalar(++step)) }),
+    });
+    const got: number[][] = [];
+    for (let i = 0; i < 8; i++) got.push([...(await g.run({ x: Float32Array.from([1, 2, 3, 4]) }).y!.data())]);
+    expect(got.at(-1)).toEqual([8, 16, 24, 32]);
+    expect(g.status().ready).toBe(false);
+    expect(g.status().replayed).toBe(0);
+    expect(g.status().reason).toMatch(/not replayable: two recordings differ: call \d+ \(write of 4 bytes\) differs in its bytes/);
+    g.dispose();
+  }, 60_000);
+
+  it('never replays a step that reads a tensor back', async (ctx) => {
+    if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
+    const g = new StepGraph({
+      inputs: { x: { shape: [4], dtype: 'float32' } },
+      state: () => [],
+      body: (x) => {
+        // A read started inside the step (dataSync is not available in Node).
+        const s = tf.keep(tf.sum(x.x!));
+        void s.data().then(() => s.dispose());
+        return { y: tf.mul(x.x!, 2) };
+      },
+    });
+    for (let i = 0; i < 3; i++) expect([...(await g.run({ x: Float32Array.from([1, 2, 3, i]) }).y!.data())]).toEqual([2, 4, 6, 2 * i]);
+    expect(g.status().ready).toBe(false);
+    expect(g.status().reason).toMatch(/not replayable: it reads a tensor back/);
+    g.dispose();
+  }, 60_000);
+
+  it('a replayed graph follows its inputs, and its outputs read back fresh values at every run', async (ctx) => {
+    if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
+    const w = tf.variable(tf.tensor1d([1, 1, 1, 1]));
+    const g = new StepGraph({ inputs: { x: { shape: [4], dtype: 'float32' } }, state: () => [w], body: (x) => ({ y: tf.add(tf.mul(x.x!, 2), 1) }) });
+    for (let i = 0; i < 6; i++) {
+      const y = g.run({ x: Float32Array.from([i, i + 1, -i, 0.5]) }).y!;
+      expect([...(await y.data())]).toEqual([2 * i + 1, 2 * i + 3, -2 * i + 1, 2]);
+    }
+    expect(g.status().replayed).toBeGreaterThan(0);
+    g.dispose();
+    w.dispose();
+  }, 60_000);
+});
