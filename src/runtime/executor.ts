@@ -18,6 +18,8 @@ import { parameterCount, Transformer } from './model/transformer.js';
 import { AdamW, lrAt } from './optim/adamw.js';
 import { buildRewards } from './rewards/index.js';
 import { grpoStep } from './rl/grpo.js';
+import { UpdateGraphs } from './rl/update-graphs.js';
+import { tensorsHeldByStepGraphs } from './webgpu-graph.js';
 import { Rng } from './rng.js';
 import { sftStep } from './sft/sft.js';
 import { CharTokenizer } from './tokenizer/chars.js';
@@ -166,6 +168,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       if (resume!.optimizer) optimizer.importState(resume!.optimizer);
     }
     const reference = st.algorithm === 'grpo' && st.loss.kl_coef > 0 ? new Transformer(model.config, await model.exportWeights()) : undefined;
+    const graphs = st.algorithm === 'grpo' ? new UpdateGraphs(model, optimizer, st) : undefined;
     o.sink({ type: 'stage_start', stage: st.name, algorithm: st.algorithm, steps: st.steps, start_step: st.start_step });
     let lastPhase = -1;
     for (let k = resuming ? resume!.state.step : 0; k < st.steps; k++) {
@@ -179,12 +182,13 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       }
       const lr = lrAt(k, st.steps, st.optimizer);
       const rng = new Rng(seed, `${st.id}/step/${k}`);
-      const tensorsBefore = tf.memory().numTensors;
+      // Tensors the update graphs keep between steps (inputs, last outputs) are not a leak.
+      const tensorsBefore = tf.memory().numTensors - tensorsHeldByStepGraphs();
       const t0 = performance.now();
       let row: StepMetrics;
       const base = { type: 'train' as const, stage: st.name, algorithm: st.algorithm, step: k + 1, global_step: g + 1, phase: phase.name, cycle: phase.cycle, role: phase.role, max_tokens: budget, lr };
       if (st.algorithm === 'grpo') {
-        const r = await grpoStep({ model, tokenizer, stage: st, stream, rewards: rewardSets.get(st.id)!, optimizer, ...(reference ? { reference } : {}) }, budget, lr, rng);
+        const r = await grpoStep({ model, tokenizer, stage: st, stream, rewards: rewardSets.get(st.id)!, optimizer, ...(reference ? { reference } : {}), ...(graphs ? { graphs } : {}) }, budget, lr, rng);
         const time = (performance.now() - t0) / 1000;
         const lens = r.rollouts.map((x) => x.response.length);
         const rewards = r.scores.total;
@@ -221,7 +225,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
         row = { ...base, reward_mean: null, reward_std: null, accuracy: null, response_len_mean: r.responseLenMean, response_len_max: r.responseLenMax, truncated_frac: r.truncatedFrac, loss: r.loss, clip_frac: null, entropy: null, kl: null, grad_norm: r.gradNorm, tokens_per_s: r.tokens / time, time_s: time, groups_kept: null, reward_errors: 0 };
       }
       assertDeviceHealthy();
-      const leaked = tf.memory().numTensors - tensorsBefore;
+      const leaked = tf.memory().numTensors - tensorsHeldByStepGraphs() - tensorsBefore;
       if (leaked > 0) o.sink({ type: 'warning', message: `step ${g + 1} left ${leaked} tensors allocated (a leak in siric)` });
       appendRow(metricsFile, row);
       metricsRows++;
@@ -242,12 +246,14 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
           o.sink({ type: 'checkpoint', name: 'interrupted', path: dir, step: k + 1, global_step: g + 1, siri: null });
         }
         status = 'stopped';
+        graphs?.dispose();
         optimizer.dispose();
         reference?.dispose();
         break outer;
       }
       await nextTick();
     }
+    graphs?.dispose();
     optimizer.dispose();
     reference?.dispose();
     o.sink({ type: 'stage_end', stage: st.name });

@@ -239,7 +239,19 @@ export interface StepGraphStatus {
   reason?: string;
 }
 
-/** How many eager runs a graph records, at most, looking for two identical ones. */
+const liveGraphs = new Set<StepGraph>();
+
+/**
+ * Tensors the live step graphs hold (their inputs and last outputs): a caller that checks a step
+ * for leaks by counting tensors subtracts the change in this.
+ */
+export function tensorsHeldByStepGraphs(): number {
+  let n = 0;
+  for (const g of liveGraphs) n += g.heldTensors();
+  return n;
+}
+
+/** How many eager runs in a row a graph records, at most, looking for two identical ones. */
 const MAX_RECORDINGS = 6;
 
 /**
@@ -264,6 +276,12 @@ export class StepGraph<I extends string = string, O extends string = string> {
   constructor(private readonly opts: StepGraphOptions<I, O>) {
     this.inputTensors = {} as Record<I, tf.Tensor>;
     for (const [name, spec] of Object.entries(opts.inputs) as [I, GraphInputSpec][]) this.inputTensors[name] = tf.zeros(spec.shape, spec.dtype);
+    liveGraphs.add(this);
+  }
+
+  /** Tensors this graph holds now (inputs, and the last run's outputs). */
+  heldTensors(): number {
+    return Object.keys(this.inputTensors).length + (this.outputs ? Object.keys(this.outputs).length : 0);
   }
 
   status(): StepGraphStatus {
@@ -302,7 +320,9 @@ export class StepGraph<I extends string = string, O extends string = string> {
     this.unfreeze();
     tf.dispose(Object.values(this.inputTensors) as tf.Tensor[]);
     if (this.outputs) tf.dispose(Object.values(this.outputs) as tf.Tensor[]);
+    this.outputs = undefined;
     this.disposed = true;
+    liveGraphs.delete(this);
   }
 
   /** Called by the pool hook: a buffer this graph binds was released by whoever held it. */
@@ -357,6 +377,8 @@ export class StepGraph<I extends string = string, O extends string = string> {
     if (!prev) return;
     const diff = firstDifference(prev.events, rec.events);
     if (diff) {
+      // Another try at the next run (the pool may hand out other buffers once, after other work),
+      // up to MAX_RECORDINGS in a row; past that the step is taken to change at every run.
       this.st.reason = `two recordings differ: ${diff}`;
       if (this.recordings >= MAX_RECORDINGS) this.giveUp(`not replayable: ${this.st.reason}`);
       return;

@@ -13,6 +13,7 @@ import type { Example, RewardInput, RewardSet, ScoredBatch, Tokenizer } from '..
 import { allEqualGroups, groupAdvantages } from './advantage.js';
 import { policyLoss, targetLogProbs, tokenLogProbs } from './loss.js';
 import { sample, type Samples } from './sampler.js';
+import { bucketLength, type UpdateGraphs, useUpdateGraphs } from './update-graphs.js';
 
 export interface GrpoContext {
   model: Transformer;
@@ -23,6 +24,8 @@ export interface GrpoContext {
   stream: ExampleStream;
   rewards: RewardSet;
   optimizer: AdamW;
+  /** The stage's update graphs (webgpu: update-graphs.ts); without them updates go through tfjs. */
+  graphs?: UpdateGraphs;
 }
 
 export interface Rollout {
@@ -105,14 +108,17 @@ export async function grpoStep(ctx: GrpoContext, budget: number, lr: number, rng
   const adv = groupAdvantages(idx.map((i) => scores.total[i]!), G, st.loss.std_scale);
   const batch = idx.map((i) => rollouts[i]!);
 
-  // 3. K epochs over mini-batches of whole groups.
+  // 3. K epochs over mini-batches of whole groups. With update graphs, every update of the step has
+  //    one length, so that they share a shape.
+  const graphs = ctx.graphs && useUpdateGraphs() ? ctx.graphs : undefined;
+  const padTo = graphs ? bucketLength(Math.max(...batch.map((r) => r.prompt.length + r.response.length - 1)), ctx.model.config.max_position_embeddings) : 0;
   const mb = st.mini_batch * G;
   let n = 0;
   for (let epoch = 0; epoch < st.epochs; epoch++) {
     const groups = rng.shuffle(Array.from({ length: batch.length / G }, (_, g) => g));
     for (let start = 0; start < groups.length * G; start += mb) {
       const members = groups.slice(start / G, (start + mb) / G).flatMap((g) => Array.from({ length: G }, (_, i) => g * G + i));
-      const m = await update(ctx, members.map((i) => batch[i]!), members.map((i) => adv[i]!), lr);
+      const m = await policyUpdate(ctx, members.map((i) => batch[i]!), members.map((i) => adv[i]!), lr, graphs, padTo);
       result.loss += m.loss;
       result.clipFrac += m.clipFrac;
       result.entropy += m.entropy;
@@ -146,9 +152,9 @@ function concatScores(a: ScoredBatch, b: ScoredBatch): ScoredBatch {
  * Teacher-forced batch over prompt + response: inputs are the sequence without its last token,
  * targets the sequence shifted by one; the loss mask covers response tokens only.
  */
-export function packSequences(rs: { prompt: number[]; response: number[] }[], pad: number): { inputs: Int32Array; targets: Int32Array; mask: Float32Array; positions: Int32Array; N: number; L: number; respStart: number[] } {
+export function packSequences(rs: { prompt: number[]; response: number[] }[], pad: number, padTo = 0): { inputs: Int32Array; targets: Int32Array; mask: Float32Array; positions: Int32Array; N: number; L: number; respStart: number[] } {
   const N = rs.length;
-  const L = Math.max(...rs.map((r) => r.prompt.length + r.response.length - 1));
+  const L = Math.max(padTo, ...rs.map((r) => r.prompt.length + r.response.length - 1));
   const inputs = new Int32Array(N * L).fill(pad);
   const targets = new Int32Array(N * L).fill(pad);
   const mask = new Float32Array(N * L);
@@ -172,9 +178,13 @@ export function causalMask(_N: number, L: number): tf.Tensor4D {
   return buildMask([new Uint8Array(L).fill(1)], 0, L);
 }
 
-async function update(ctx: GrpoContext, rs: Rollout[], adv: number[], lr: number): Promise<{ loss: number; clipFrac: number; entropy: number; kl: number; gradNorm: number }> {
+/**
+ * One policy update on a mini-batch: through the update graphs when given (their sequences padded to
+ * padTo), else through tfjs. Exported for tests.
+ */
+export async function policyUpdate(ctx: GrpoContext, rs: Rollout[], adv: number[], lr: number, graphs?: UpdateGraphs, padTo = 0): Promise<{ loss: number; clipFrac: number; entropy: number; kl: number; gradNorm: number }> {
   const st = ctx.stage;
-  const pk = packSequences(rs, ctx.tokenizer.pad);
+  const pk = packSequences(rs, ctx.tokenizer.pad, padTo);
   const { N, L } = pk;
   const mask = pk.mask.slice();
   const old = new Float32Array(N * L);
@@ -185,6 +195,11 @@ async function update(ctx: GrpoContext, rs: Rollout[], adv: number[], lr: number
   });
   const T = st.sampling.temperature;
   const ref = ctx.reference && st.loss.kl_coef > 0 ? referenceLogps(ctx.reference, pk, T) : undefined;
+  if (graphs) {
+    const refValues = ref ? ((await ref.data()) as Float32Array) : undefined;
+    ref?.dispose();
+    return graphs.update({ ...pk, old, mask, adv: Float32Array.from(adv), ...(refValues ? { ref: refValues } : {}) }, lr);
+  }
   const kept: Record<string, tf.Scalar> = {};
   const params = [...ctx.model.params.values()];
   const { value, grads } = tf.variableGrads(() => {

@@ -185,3 +185,52 @@ describe('step graphs on webgpu', () => {
     w.dispose();
   }, 60_000);
 });
+
+describe('GRPO updates through update graphs on webgpu', () => {
+  /** K updates of one mini-batch with varied advantages and a KL term; through graphs or not. */
+  async function updates(withGraphs: boolean, K: number) {
+    const { compileFile } = await import('../../../src/compiler.js');
+    const { policyUpdate } = await import('../../../src/runtime/rl/grpo.js');
+    const { UpdateGraphs, bucketLength } = await import('../../../src/runtime/rl/update-graphs.js');
+    const r = compileFile('test/fixtures/runtime/tiny.siri', { mode: 'compile', sets: [] });
+    const base = r.ir!.nodes.find((n) => n.id === 'train.rl') as import('../../../src/ir/graph.js').IRTrain;
+    const stage = { ...base, optimizer: { ...base.optimizer, grad_clip: 0.05 }, loss: { ...base.loss, kl_coef: 0.1 } };
+    const m = model();
+    const reference = model();
+    const optimizer = new AdamW(m.params, { weightDecay: 0.01 });
+    const graphs = withGraphs ? new UpdateGraphs(m, optimizer, stage) : undefined;
+    const ctx = { model: m, reference, tokenizer: { pad: 0 } as never, stage, stream: undefined as never, rewards: undefined as never, optimizer };
+    const rs = [5, 9, 7].map((len, i) => ({ example: undefined as never, prompt: [1, 3 + i, 4], response: Array.from({ length: len }, (_, j) => 3 + ((i * 5 + j * 3) % (V - 3))), logps: Array.from({ length: len }, (_, j) => -3.2 + 0.1 * Math.sin(i + j)), truncated: false, text: '' }));
+    const padTo = withGraphs ? bucketLength(Math.max(...rs.map((x) => x.prompt.length + x.response.length - 1)), 64) : 0;
+    const out = [];
+    for (let k = 0; k < K; k++) out.push(await policyUpdate(ctx, rs, [0.9, -1.1, 0.2 + 0.1 * k], 1e-2, graphs, padTo));
+    assertDeviceHealthy();
+    const status = (graphs as unknown as { graphs: Map<string, GradientStep<'ids'>> } | undefined)?.graphs.values().next().value?.status();
+    const weights = Object.fromEntries(Object.entries(await m.exportWeights()).map(([k, t]) => [k, t.data]));
+    graphs?.dispose();
+    optimizer.dispose();
+    reference.dispose();
+    m.dispose();
+    return { out, weights, status, padTo };
+  }
+
+  it('gives the eager update\'s loss, clip fraction, entropy, KL, gradient norm and weights, padded to a bucket, and replays', async (ctx) => {
+    if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
+    const start = tf.memory().numTensors;
+    const eager = await updates(false, 6);
+    const graph = await updates(true, 6);
+    expect(graph.padTo).toBe(32);
+    expect(graph.status?.replayed).toBeGreaterThan(0);
+    // Gradients are clipped (0.05 is below every step's norm).
+    expect(eager.out.every((o) => o.gradNorm > 0.05)).toBe(true);
+    graph.out.forEach((o, k) => {
+      for (const key of ['loss', 'clipFrac', 'entropy', 'kl', 'gradNorm'] as const) expect(Math.abs(o[key] - eager.out[k]![key]), `${key} at update ${k}`).toBeLessThan(1e-5 + 1e-4 * Math.abs(eager.out[k]![key]));
+    });
+    for (const [k, w] of Object.entries(eager.weights)) {
+      let d = 0;
+      for (let i = 0; i < w.length; i++) d = Math.max(d, Math.abs(graph.weights[k]![i]! - w[i]!));
+      expect(d, k).toBeLessThan(1e-5);
+    }
+    expect(tf.memory().numTensors).toBe(start);
+  }, 180_000);
+});

@@ -1,0 +1,125 @@
+// GRPO's policy update through step graphs (../webgpu-graph.ts) on webgpu: one GradientStep per
+// batch shape, recorded while it runs through tfjs and replayed once two runs recorded the same
+// commands. Elsewhere (and with SIRIC_WEBGPU_GRAPHS=0) grpo.ts updates through tfjs directly, as
+// recorded runs were made.
+//
+// A graph replays only a shape it has seen, so on webgpu every update of a GRPO step is padded to
+// one length: the longest sequence of the step's batch, rounded up to a multiple of LENGTH_BUCKET
+// (the padded positions are masked out of the loss and come after every real token, so causal
+// attention never sees them).
+import * as tf from '@tensorflow/tfjs';
+import type { IRTrain } from '../../ir/graph.js';
+import type { Transformer } from '../model/transformer.js';
+import type { AdamW } from '../optim/adamw.js';
+import { GradientStep } from '../optim/gradient-step.js';
+import type { GraphInputSpec } from '../webgpu-graph.js';
+import { policyLoss, tokenLogProbs } from './loss.js';
+import { buildMask } from '../model/transformer.js';
+
+/** Sequence lengths are padded up to a multiple of this (fewer shapes, fewer graphs to record). */
+export const LENGTH_BUCKET = 32;
+
+/** Graphs kept at once: each holds the buffers of one step of its shape. */
+const MAX_GRAPHS = 2;
+
+/** Whether updates go through step graphs (webgpu, unless SIRIC_WEBGPU_GRAPHS=0). */
+export function useUpdateGraphs(): boolean {
+  return tf.getBackend() === 'webgpu' && process.env['SIRIC_WEBGPU_GRAPHS'] !== '0';
+}
+
+/** The padded length for a batch whose longest sequence is L, within the model's positions. */
+export function bucketLength(L: number, maxPositions: number): number {
+  return Math.max(L, Math.min(Math.ceil(L / LENGTH_BUCKET) * LENGTH_BUCKET, maxPositions));
+}
+
+type Inputs = 'ids' | 'positions' | 'targets' | 'old' | 'adv' | 'mask' | 'ref';
+type Outputs = 'clipFrac' | 'entropy' | 'kl';
+
+export interface PackedUpdate {
+  inputs: Int32Array;
+  targets: Int32Array;
+  positions: Int32Array;
+  /** Loss mask, π_old's log-probs, the reference's (when the KL term is on): [N, L]. */
+  mask: Float32Array;
+  old: Float32Array;
+  ref?: Float32Array;
+  adv: Float32Array;
+  N: number;
+  L: number;
+}
+
+/** The update graphs of one training stage (its model and optimizer), by batch shape. */
+export class UpdateGraphs {
+  private readonly graphs = new Map<string, GradientStep<Inputs, Outputs>>();
+
+  constructor(
+    private readonly model: Transformer,
+    private readonly optimizer: AdamW,
+    private readonly stage: IRTrain,
+  ) {}
+
+  /** One update; the loss and the other scalars, read back in one transfer. */
+  async update(pk: PackedUpdate, lr: number): Promise<{ loss: number; clipFrac: number; entropy: number; kl: number; gradNorm: number }> {
+    const step = this.graphFor(pk.N, pk.L, pk.ref !== undefined);
+    const values: Record<string, Float32Array | Int32Array> = { ids: pk.inputs, positions: pk.positions, targets: pk.targets, old: pk.old, adv: pk.adv, mask: pk.mask };
+    if (pk.ref) values['ref'] = pk.ref;
+    const out = step.run(values as Record<Inputs, Float32Array | Int32Array>, lr);
+    const packed = tf.stack([out.loss, out.clipFrac, out.entropy, out.kl, out.gradNorm]);
+    const [loss, clipFrac, entropy, kl, gradNorm] = (await packed.data()) as Float32Array;
+    packed.dispose();
+    return { loss: loss!, clipFrac: clipFrac!, entropy: entropy!, kl: kl!, gradNorm: gradNorm! };
+  }
+
+  dispose(): void {
+    for (const g of this.graphs.values()) g.dispose();
+    this.graphs.clear();
+  }
+
+  private graphFor(N: number, L: number, withRef: boolean): GradientStep<Inputs, Outputs> {
+    const key = `${N}x${L}${withRef ? '+ref' : ''}`;
+    let g = this.graphs.get(key);
+    if (g) {
+      // Most recently used last.
+      this.graphs.delete(key);
+      this.graphs.set(key, g);
+      return g;
+    }
+    if (this.graphs.size >= MAX_GRAPHS) {
+      const [oldest, h] = this.graphs.entries().next().value as [string, GradientStep<Inputs, Outputs>];
+      h.dispose();
+      this.graphs.delete(oldest);
+    }
+    const st = this.stage;
+    const T = st.sampling.temperature;
+    const int = { shape: [N, L], dtype: 'int32' as const };
+    const float = { shape: [N, L], dtype: 'float32' as const };
+    const inputs = { ids: int, positions: int, targets: int, old: float, adv: { shape: [N], dtype: 'float32' as const }, mask: float, ...(withRef ? { ref: float } : {}) } as Record<Inputs, GraphInputSpec>;
+    g = new GradientStep<Inputs, Outputs>({
+      params: this.model.params,
+      optimizer: this.optimizer,
+      inputs,
+      clip: st.optimizer.grad_clip,
+      loss: (x) => {
+        const { logits } = this.model.forward({ ids: x.ids as tf.Tensor2D, positions: x.positions as tf.Tensor2D, mask: buildMask([new Uint8Array(L).fill(1)], 0, L) });
+        const { logp, entropy } = tokenLogProbs(logits, x.targets as tf.Tensor2D, T);
+        const out = policyLoss({
+          logpNew: logp,
+          logpOld: x.old as tf.Tensor2D,
+          advantages: x.adv as tf.Tensor1D,
+          mask: x.mask as tf.Tensor2D,
+          clipLow: st.loss.clip_low,
+          clipHigh: st.loss.clip_high,
+          agg: st.loss.agg,
+          normLength: st.budget.max,
+          klCoef: st.loss.kl_coef,
+          ...(withRef ? { logpRef: x.ref as tf.Tensor2D, klEstimator: st.loss.kl_estimator } : {}),
+          entropy,
+          entropyCoef: st.loss.entropy_coef,
+        });
+        return { loss: out.loss, clipFrac: out.clipFrac, entropy: out.entropy, kl: out.kl };
+      },
+    });
+    this.graphs.set(key, g);
+    return g;
+  }
+}
