@@ -202,14 +202,31 @@ async function hostTime(preset: string, n: number): Promise<void> {
   engine.runKernel = runKernel as typeof engine.runKernel;
   built.dispose();
   host.sort((a, b) => a - b);
+  // Sampling: host time per generated token (greedy, 8 prompts), from the difference of 22 and 2 new tokens.
+  let perTokenMs: number | null = null;
+  if (preset !== 'mlp') {
+    const m = makeModel(PRESETS[preset]!);
+    const prompts = Array.from({ length: 8 }, (_, i) => [3, 4 + i, 5, 6]);
+    const gen = async (n: number): Promise<number> => {
+      const g0 = gpuMs;
+      const t0 = performance.now();
+      await sample(m, prompts, { maxNew: n, eos: -1, pad: 0, greedy: true, temperature: 1, topP: 1, topK: 0, rng: new Rng(1) });
+      return performance.now() - t0 - (gpuMs - g0);
+    };
+    await gen(4);
+    const diffs: number[] = [];
+    for (let i = 0; i < 3; i++) diffs.push(((await gen(22)) - (await gen(2))) / 20);
+    perTokenMs = diffs.sort((a, b) => a - b)[1]!;
+    m.dispose();
+  }
   const kinds = [...exclusive].map(([name, e]) => ({ name, calls: e.calls / n, us: (e.ms / e.calls) * 1000, ms: e.ms / n })).sort((a, b) => b.ms - a.ms);
   const inKernels = kinds.reduce((a, k) => a + k.ms, 0);
   const calls = kinds.reduce((a, k) => a + k.calls, 0);
   const med = host[Math.floor(n / 2)]!;
-  const report = { backend: tf.getBackend(), preset, host_ms: +med.toFixed(2), host_ms_min: +host[0]!.toFixed(2), kernel_calls: calls, in_kernels_ms: +inKernels.toFixed(2), outside_kernels_ms: +(med - inKernels).toFixed(2), kinds: kinds.map((k) => ({ ...k, us: +k.us.toFixed(1), ms: +k.ms.toFixed(3) })) };
+  const report = { backend: tf.getBackend(), preset, host_ms: +med.toFixed(2), host_ms_min: +host[0]!.toFixed(2), kernel_calls: calls, in_kernels_ms: +inKernels.toFixed(2), outside_kernels_ms: +(med - inKernels).toFixed(2), sample_host_ms_per_token: perTokenMs === null ? null : +perTokenMs.toFixed(3), kinds: kinds.map((k) => ({ ...k, us: +k.us.toFixed(1), ms: +k.ms.toFixed(3) })) };
   if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(report) + '\n');
   else {
-    process.stdout.write(`${report.backend}  ${preset}: host ${report.host_ms} ms per step (min ${report.host_ms_min}; ${calls} kernel calls: ${report.in_kernels_ms} ms inside them, ${report.outside_kernels_ms} ms outside)\n`);
+    process.stdout.write(`${report.backend}  ${preset}: host ${report.host_ms} ms per step (min ${report.host_ms_min}; ${calls} kernel calls: ${report.in_kernels_ms} ms inside them, ${report.outside_kernels_ms} ms outside)${perTokenMs === null ? '' : `; sampling ${report.sample_host_ms_per_token} ms per token (8 rows, greedy)`}\n`);
     for (const k of kinds.slice(0, 20)) process.stdout.write(`  ${k.name.padEnd(22)} ${String(k.calls).padStart(5)}× ${k.us.toFixed(1).padStart(7)} µs = ${k.ms.toFixed(2).padStart(6)} ms\n`);
   }
 }

@@ -102,20 +102,35 @@ const hooksByBackend = new WeakMap<object, Hooks>();
 
 const proto = (o: object): Record<string, unknown> => Object.getPrototypeOf(o) as Record<string, unknown>;
 
-/** Wraps the device's, queue's, encoders' and buffer pool's calls once per backend: they note what they do while a recording is on. */
-function hooksFor(backend: GraphBackend): Hooks {
-  const had = hooksByBackend.get(backend);
-  if (had) return had;
-  const device = backend.device;
-  const queue = device.queue;
+/** The unwrapped prototype methods (shared by every device of the process), once wrapped. */
+let protoOrig: Omit<Originals, 'createCommandEncoder'> | undefined;
+
+type Note = (a: unknown[]) => Event | string;
+/** Wraps target[name] = f so that it notes an event while a recording is on. */
+function noteCalls(target: Record<string, unknown>, name: string, f: Fn, toEvent: Note): void {
+  target[name] = function (this: unknown, ...a: unknown[]) {
+    if (recording && !recording.abort) {
+      const e = toEvent(a);
+      if (typeof e === 'string') recording.abort = e;
+      else recording.events.push(e);
+    }
+    return f.apply(this, a);
+  };
+}
+
+/**
+ * Wraps the encoders', passes', queue's and buffers' methods: on their prototypes, once per process
+ * (wrapping twice would note every call twice).
+ */
+function hookPrototypes(device: Record<string, unknown> & { queue: Record<string, unknown> }): Omit<Originals, 'createCommandEncoder'> {
+  if (protoOrig) return protoOrig;
   const enc = (device['createCommandEncoder'] as Fn).call(device) as object;
-  const pass = ((proto(enc)['beginComputePass'] as Fn).call(enc) as object);
+  const pass = (proto(enc)['beginComputePass'] as Fn).call(enc) as object;
   (proto(pass)['end'] as Fn).call(pass);
   const encP = proto(enc);
   const passP = proto(pass);
-  const queueP = proto(queue);
-  const orig: Originals = {
-    createCommandEncoder: device['createCommandEncoder'] as Fn,
+  const queueP = proto(device.queue);
+  const o = {
     beginComputePass: encP['beginComputePass'] as Fn,
     copyBufferToBuffer: encP['copyBufferToBuffer'] as Fn,
     finish: encP['finish'] as Fn,
@@ -126,27 +141,15 @@ function hooksFor(backend: GraphBackend): Hooks {
     submit: queueP['submit'] as Fn,
     writeBuffer: queueP['writeBuffer'] as Fn,
   };
-  const note = (target: Record<string, unknown>, name: keyof Originals, toEvent: (a: unknown[]) => Event | string): void => {
-    const f = orig[name];
-    target[name] = function (this: unknown, ...a: unknown[]) {
-      if (recording && !recording.abort) {
-        const e = toEvent(a);
-        if (typeof e === 'string') recording.abort = e;
-        else recording.events.push(e);
-      }
-      return f.apply(this, a);
-    };
-  };
-  note(device, 'createCommandEncoder', () => ({ k: 'encoder' }));
-  note(encP, 'beginComputePass', (a) => ((a[0] as { timestampWrites?: unknown } | undefined)?.timestampWrites ? 'kernels are being timed (tf.profile)' : { k: 'begin' }));
-  note(encP, 'copyBufferToBuffer', (a) => ({ k: 'copy', src: a[0] as GpuBuffer, srcOffset: a[1] as number, dst: a[2] as GpuBuffer, dstOffset: a[3] as number, size: a[4] as number }));
-  note(encP, 'finish', () => ({ k: 'finish' }));
-  note(passP, 'setPipeline', (a) => ({ k: 'pipeline', pipeline: a[0] as object }));
-  note(passP, 'setBindGroup', (a) => (a.length > 2 && a[2] !== undefined ? 'a bind group with dynamic offsets' : { k: 'bind', index: a[0] as number, group: a[1] as object }));
-  note(passP, 'dispatchWorkgroups', (a) => ({ k: 'dispatch', x: a[0] as number, y: (a[1] as number | undefined) ?? 1, z: (a[2] as number | undefined) ?? 1 }));
-  note(passP, 'end', () => ({ k: 'end' }));
-  note(queueP, 'submit', (a) => ({ k: 'submit', count: (a[0] as unknown[]).length }));
-  note(queueP, 'writeBuffer', (a) => {
+  noteCalls(encP, 'beginComputePass', o.beginComputePass, (a) => ((a[0] as { timestampWrites?: unknown } | undefined)?.timestampWrites ? 'kernels are being timed (tf.profile)' : { k: 'begin' }));
+  noteCalls(encP, 'copyBufferToBuffer', o.copyBufferToBuffer, (a) => ({ k: 'copy', src: a[0] as GpuBuffer, srcOffset: a[1] as number, dst: a[2] as GpuBuffer, dstOffset: a[3] as number, size: a[4] as number }));
+  noteCalls(encP, 'finish', o.finish, () => ({ k: 'finish' }));
+  noteCalls(passP, 'setPipeline', o.setPipeline, (a) => ({ k: 'pipeline', pipeline: a[0] as object }));
+  noteCalls(passP, 'setBindGroup', o.setBindGroup, (a) => (a.length > 2 && a[2] !== undefined ? 'a bind group with dynamic offsets' : { k: 'bind', index: a[0] as number, group: a[1] as object }));
+  noteCalls(passP, 'dispatchWorkgroups', o.dispatchWorkgroups, (a) => ({ k: 'dispatch', x: a[0] as number, y: (a[1] as number | undefined) ?? 1, z: (a[2] as number | undefined) ?? 1 }));
+  noteCalls(passP, 'end', o.end, () => ({ k: 'end' }));
+  noteCalls(queueP, 'submit', o.submit, (a) => ({ k: 'submit', count: (a[0] as unknown[]).length }));
+  noteCalls(queueP, 'writeBuffer', o.writeBuffer, (a) => {
     const [buffer, offset, data, dataOffset, size] = a as [GpuBuffer, number, ArrayBufferView | ArrayBuffer, number | undefined, number | undefined];
     // Dawn reads data at the call, so the bytes are copied now: element offsets for typed arrays.
     const view = ArrayBuffer.isView(data) ? data : new Uint8Array(data);
@@ -160,13 +163,21 @@ function hooksFor(backend: GraphBackend): Hooks {
   const bufP = proto(probe);
   (probe['destroy'] as Fn).call(probe);
   const mapAsync = bufP['mapAsync'] as Fn;
-  if (!bufP['__siricGraphHooked']) {
-    bufP['mapAsync'] = function (this: unknown, ...a: unknown[]) {
-      if (recording) recording.abort ??= 'it reads a tensor back (data() or dataSync() inside the step)';
-      return mapAsync.apply(this, a);
-    };
-    bufP['__siricGraphHooked'] = true;
-  }
+  bufP['mapAsync'] = function (this: unknown, ...a: unknown[]) {
+    if (recording) recording.abort ??= 'it reads a tensor back (data() or dataSync() inside the step)';
+    return mapAsync.apply(this, a);
+  };
+  protoOrig = o;
+  return o;
+}
+
+/** Installs the hooks for a backend once: the prototypes' (once per process), its device's and its buffer pool's. */
+function hooksFor(backend: GraphBackend): Hooks {
+  const had = hooksByBackend.get(backend);
+  if (had) return had;
+  const device = backend.device;
+  const orig: Originals = { ...hookPrototypes(device), createCommandEncoder: device['createCommandEncoder'] as Fn };
+  noteCalls(device, 'createCommandEncoder', orig.createCommandEncoder, () => ({ k: 'encoder' }));
   // The bind groups' buffers, for reserving them.
   const bindGroupBuffers = new WeakMap<object, GpuBuffer[]>();
   const createBindGroup = (device['createBindGroup'] as Fn).bind(device);

@@ -31,6 +31,11 @@ export interface ForwardInput {
   /** Additive attention mask [B, 1, T, S] or, when every row has the same, [1, 1, T, S] (0 where allowed, a large negative where not), S = cached + T (a fixed-capacity cache: its capacity). */
   mask: tf.Tensor4D;
   cache?: KvCache;
+  /**
+   * A fixed-capacity cache: where this call's rows go (cache.length), as an int32 scalar tensor.
+   * Made from cache.length when not given; a step graph (webgpu-graph.ts) passes it as an input.
+   */
+  cacheAt?: tf.Tensor;
   /** Only the last position's logits ([B, 1, V]): a prefill needs no more, and [B, T, V] can be gigabytes. */
   lastOnly?: boolean;
 }
@@ -100,7 +105,7 @@ export class Transformer {
     const sin = tf.gather(this.sin, input.positions).expandDims(1) as tf.Tensor4D;
     const inPlace = input.cache?.length !== undefined;
     const cache: KvCache = inPlace ? { k: input.cache!.k, v: input.cache!.v, length: input.cache!.length! + T } : { k: [], v: [] };
-    const at = inPlace ? tf.scalar(input.cache!.length!, 'int32') : undefined; // where the new rows go
+    const at = inPlace ? (input.cacheAt ?? tf.scalar(input.cache!.length!, 'int32')) : undefined; // where the new rows go
     // On webgpu the fused blocks (fused.ts): in training (a gradient tape is recording) each layer is
     // one op with a written-out backward pass, and no cache is returned; otherwise RMSNorm, rotary
     // embedding, attention and SwiGLU with fewer kernels.
@@ -296,6 +301,11 @@ export const MASKED = -1e9;
  * cached + T, or a fixed-capacity cache's capacity (the rows after cached + T are masked).
  */
 export function buildMask(keyValid: readonly Uint8Array[], cached: number, T: number, S = cached + T): tf.Tensor4D {
+  return tf.tensor4d(maskValues(keyValid, cached, T, S), [keyValid.length, 1, T, S]);
+}
+
+/** buildMask's values, row-major [B, 1, T, S]. */
+export function maskValues(keyValid: readonly Uint8Array[], cached: number, T: number, S = cached + T): Float32Array {
   const B = keyValid.length;
   const m = new Float32Array(B * T * S);
   for (let b = 0; b < B; b++) {
@@ -305,5 +315,5 @@ export function buildMask(keyValid: readonly Uint8Array[], cached: number, T: nu
       for (let s = 0; s < S; s++) m[(b * T + t) * S + s] = s <= q && valid[s] ? 0 : MASKED;
     }
   }
-  return tf.tensor4d(m, [B, 1, T, S]);
+  return m;
 }

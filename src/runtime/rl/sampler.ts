@@ -7,7 +7,8 @@ import { trimGpuBufferPool } from '../backend.js';
 import { hasRowKernels } from '../kernels/webgpu-rows.js';
 import { PICK } from '../kernels/webgpu-vocab.js';
 import type { Rng } from '../rng.js';
-import { buildMask, type KvCache, type Transformer } from '../model/transformer.js';
+import { buildMask, type KvCache, maskValues, type Transformer } from '../model/transformer.js';
+import { StepGraph } from '../webgpu-graph.js';
 
 export interface SampleOptions {
   /** Most new tokens per sequence (the schedule's budget), EOS included. */
@@ -115,49 +116,104 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
   const V = model.config.vocab_size;
   const next = new Int32Array(B);
   const nextPos = new Int32Array(B);
-  for (let step = 0; step < maxNew; step++) {
-    for (let b = 0; b < B; b++) {
-      if (done[b]) {
-        next[b] = o.pad;
+  // On webgpu with the fixed cache and the token chosen on the device, a decode step does the same
+  // thing at every token: it runs as a step graph (recorded, then replayed: webgpu-graph.ts), its
+  // changing values (tokens, positions, mask, the cache row, the uniform draws) as inputs.
+  const graphed = fixed && onDevice && hasRowKernels() && (o.greedy || (o.topK <= 0 && o.topP >= 1)) && process.env['SIRIC_WEBGPU_GRAPHS'] !== '0';
+  const decode = graphed ? decodeGraph(model, cache!, B, capacity!, o) : undefined;
+  try {
+    for (let step = 0; step < maxNew; step++) {
+      for (let b = 0; b < B; b++) {
+        if (done[b]) {
+          next[b] = o.pad;
+          continue;
+        }
+        const { token, logp } = picks[b]!;
+        tokens[b]!.push(token);
+        logps[b]!.push(logp);
+        next[b] = token;
+        valid[b]![P + step] = 1;
+        if (token === o.eos) done[b] = true;
+      }
+      if (done.every(Boolean) || step === maxNew - 1) break;
+      for (let b = 0; b < B; b++) nextPos[b] = prompts[b]!.length + step;
+      if (decode) {
+        picks = await decode.step(next, nextPos, maskValues(valid, P + step, 1, capacity!), P + step, done);
         continue;
       }
-      const { token, logp } = picks[b]!;
-      tokens[b]!.push(token);
-      logps[b]!.push(logp);
-      next[b] = token;
-      valid[b]![P + step] = 1;
-      if (token === o.eos) done[b] = true;
-    }
-    if (done.every(Boolean) || step === maxNew - 1) break;
-    for (let b = 0; b < B; b++) nextPos[b] = prompts[b]!.length + step;
-    const prev: KvCache = cache!;
-    let out;
-    try {
-      out = tf.tidy(() => {
-        const r = model.forward({
-          ids: tf.tensor2d(next, [B, 1], 'int32'),
-          positions: tf.tensor2d(nextPos, [B, 1], 'int32'),
-          mask: buildMask(valid, P + step, 1, capacity),
-          cache: prev,
+      const prev: KvCache = cache!;
+      let out;
+      try {
+        out = tf.tidy(() => {
+          const r = model.forward({
+            ids: tf.tensor2d(next, [B, 1], 'int32'),
+            positions: tf.tensor2d(nextPos, [B, 1], 'int32'),
+            mask: buildMask(valid, P + step, 1, capacity),
+            cache: prev,
+          });
+          return { lastLogits: r.logits.reshape([B, V]) as tf.Tensor2D, k: r.cache.k, v: r.cache.v, length: r.cache.length };
         });
-        return { lastLogits: r.logits.reshape([B, V]) as tf.Tensor2D, k: r.cache.k, v: r.cache.v, length: r.cache.length };
-      });
-    } catch (e) {
-      for (const t of [...prev.k, ...prev.v]) t.dispose(); // the cache is ours to free
-      throw e;
+      } catch (e) {
+        for (const t of [...prev.k, ...prev.v]) t.dispose(); // the cache is ours to free
+        throw e;
+      }
+      if (!fixed) for (const t of [...prev.k, ...prev.v]) t.dispose();
+      cache = { k: out.k, v: out.v, ...(fixed ? { length: out.length } : {}) };
+      try {
+        picks = await choose(out.lastLogits);
+      } catch (e) {
+        for (const t of [...cache.k, ...cache.v]) t.dispose();
+        throw e;
+      }
     }
-    if (!fixed) for (const t of [...prev.k, ...prev.v]) t.dispose();
-    cache = { k: out.k, v: out.v, ...(fixed ? { length: out.length } : {}) };
-    try {
-      picks = await choose(out.lastLogits);
-    } catch (e) {
-      for (const t of [...cache.k, ...cache.v]) t.dispose();
-      throw e;
-    }
+  } catch (e) {
+    if (decode) for (const t of [...cache!.k, ...cache!.v]) t.dispose();
+    throw e;
+  } finally {
+    decode?.dispose();
   }
   for (const t of [...cache!.k, ...cache!.v]) t.dispose();
   trimGpuBufferPool();
   return { tokens, logps, truncated: tokens.map((t) => t.length >= maxNew && t[t.length - 1] !== o.eos) };
+}
+
+/**
+ * One decode step of a fixed cache as a step graph: forward one token per row with the cache written
+ * in place, then the on-device choice (greedy, or the inverse CDF at the row's uniform draw).
+ */
+function decodeGraph(model: Transformer, cache: KvCache, B: number, S: number, o: SampleOptions) {
+  const T = o.greedy ? 1 : o.temperature;
+  const V = model.config.vocab_size;
+  let length = 0; // cache rows filled before the step (checked by writeKvRows, not recorded)
+  const graph = new StepGraph({
+    inputs: {
+      ids: { shape: [B, 1], dtype: 'int32' },
+      pos: { shape: [B, 1], dtype: 'int32' },
+      mask: { shape: [B, 1, 1, S], dtype: 'float32' },
+      at: { shape: [], dtype: 'int32' },
+      u: { shape: [B], dtype: 'float32' },
+    },
+    state: () => [...cache.k, ...cache.v],
+    body: (x) => {
+      const r = model.forward({ ids: x.ids as tf.Tensor2D, positions: x.pos as tf.Tensor2D, mask: x.mask as tf.Tensor4D, cache: { k: cache.k, v: cache.v, length }, cacheAt: x.at! });
+      const logits = r.logits.reshape([B, V]);
+      return { picked: tf.engine().runKernel(PICK, { x: logits, u: x.u! }, { temperature: T, greedy: o.greedy } as unknown as tf.NamedAttrMap) as tf.Tensor };
+    },
+  });
+  const at = new Int32Array(1);
+  const u = new Float32Array(B);
+  return {
+    async step(ids: Int32Array, pos: Int32Array, mask: Float32Array, cached: number, done: readonly boolean[]): Promise<Array<Choice | null>> {
+      // One uniform per live row, drawn in row order as pickOnDevice and the host path draw them.
+      u.fill(0);
+      if (!o.greedy) for (let b = 0; b < B; b++) if (!done[b]) u[b] = o.rng.float();
+      length = cached;
+      at[0] = cached;
+      const vals = (await graph.run({ ids, pos, mask, at, u }).picked!.data()) as Float32Array;
+      return done.map((d, b) => (d ? null : { token: vals[2 * b]!, logp: vals[2 * b + 1]! }));
+    },
+    dispose: () => graph.dispose(),
+  };
 }
 
 type Choice = { token: number; logp: number };

@@ -234,3 +234,39 @@ describe('GRPO updates through update graphs on webgpu', () => {
     expect(tf.memory().numTensors).toBe(start);
   }, 180_000);
 });
+
+describe('sampling with decode graphs on webgpu', () => {
+  it('samples the tokens and log-probs of tfjs-run decode steps, and a longer sample makes no more kernel calls (its extra steps are replayed)', async (ctx) => {
+    if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
+    const { sample } = await import('../../../src/runtime/rl/sampler.js');
+    const { Rng } = await import('../../../src/runtime/rng.js');
+    const m = model();
+    const prompts = [[1, 5, 6, 9, 4], [1, 7], [1, 8, 3]];
+    const engine = tf.engine();
+    const runKernel = engine.runKernel.bind(engine);
+    let kernels = 0;
+    engine.runKernel = ((...a: unknown[]) => (kernels++, (runKernel as (...x: unknown[]) => unknown)(...a))) as typeof engine.runKernel;
+    const counted = async (maxNew: number, greedy: boolean, graphs: boolean) => {
+      process.env['SIRIC_WEBGPU_GRAPHS'] = graphs ? '1' : '0';
+      const k0 = kernels;
+      const s = await sample(m, prompts, { maxNew, eos: -1, pad: 0, greedy, temperature: 0.8, topP: 1, topK: 0, rng: new Rng(11) });
+      return { s, kernels: kernels - k0 };
+    };
+    try {
+      for (const greedy of [true, false]) {
+        const eager = await counted(16, greedy, false);
+        const graphed = await counted(16, greedy, true);
+        expect(graphed.s.tokens).toEqual(eager.s.tokens);
+        for (let i = 0; i < prompts.length; i++) for (let j = 0; j < 16; j++) expect(Math.abs(graphed.s.logps[i]![j]! - eager.s.logps[i]![j]!)).toBeLessThan(1e-5);
+        const short = await counted(8, greedy, true);
+        expect(graphed.kernels).toBe(short.kernels);
+        expect(eager.kernels).toBeGreaterThan(short.kernels);
+      }
+    } finally {
+      engine.runKernel = runKernel;
+      delete process.env['SIRIC_WEBGPU_GRAPHS'];
+    }
+    assertDeviceHealthy();
+    m.dispose();
+  }, 120_000);
+});
