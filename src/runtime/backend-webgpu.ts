@@ -9,7 +9,7 @@ import { type Attempt, firstLine, isNotInstalled } from './backend-attempt.js';
 import { registerTrainingKernels } from './kernels/index.js';
 import { installSubmitPolicy, SUBMIT_BATCH } from './kernels/webgpu-submit.js';
 import { RunError } from './types.js';
-import { clearDispatchCaches, installDispatchCaches, memoizeBindGroupLayouts } from './webgpu-dispatch-cache.js';
+import { clearBindGroupCache, installDispatchCaches, memoizeBindGroupLayouts } from './webgpu-dispatch-cache.js';
 
 interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string };
@@ -236,7 +236,7 @@ export function trimGpuBufferPool(limitBytes = Number(process.env['SIRIC_WEBGPU_
   let free = 0;
   for (const list of pool.freeBuffers.values()) for (const b of list) free += b.size;
   if (free <= limitBytes) return 0;
-  clearDispatchCaches(); // cached bind groups may name the buffers about to be destroyed
+  clearBindGroupCache(); // cached bind groups may name the buffers about to be destroyed
   // Empty the lists but keep their keys: tfjs stops pooling released buffers once the map is empty.
   for (const list of pool.freeBuffers.values()) {
     for (const b of list) b.destroy();

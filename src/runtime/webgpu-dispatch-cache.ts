@@ -51,15 +51,24 @@ export interface DispatchCacheStats {
 
 const stats: DispatchCacheStats = { uniformHits: 0, uniformMisses: 0, bindGroupHits: 0, bindGroupMisses: 0, clears: 0 };
 let clearCaches: (() => void) | undefined;
+let clearGroups: (() => void) | undefined;
 
 /** Counts since the process started (for tests and the profiler). */
 export function dispatchCacheStats(): DispatchCacheStats {
   return { ...stats };
 }
 
-/** Drops every cached bind group and uniform buffer (call before destroying pooled buffers). */
+/** Drops every cached bind group and uniform buffer (the uniform buffers are destroyed once submitted). */
 export function clearDispatchCaches(): void {
   clearCaches?.();
+}
+
+/**
+ * Drops the cached bind groups only: call before destroying pooled buffers, which they may bind.
+ * Uniform buffers are not pooled, so they stay (and step graphs that bind them stay valid).
+ */
+export function clearBindGroupCache(): void {
+  clearGroups?.();
 }
 
 /** Installs both caches on a freshly created tfjs webgpu backend. */
@@ -84,6 +93,7 @@ export function installDispatchCaches(backend: tf.KernelBackend): void {
     stats.clears++;
   };
   clearCaches = clear;
+  clearGroups = () => bindGroups.clear();
   const submit = b.submitQueue.bind(b);
   b.submitQueue = (): void => {
     submit();

@@ -4,7 +4,7 @@
 // unavailable (no Mesa GL packages).
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertDeviceHealthy, releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
+import { assertDeviceHealthy, releaseBackend, selectBackend, trimGpuBufferPool } from '../../../src/runtime/backend.js';
 import { configFromScratch } from '../../../src/runtime/model/hf-config.js';
 import { buildMask, Transformer } from '../../../src/runtime/model/transformer.js';
 import { AdamW } from '../../../src/runtime/optim/adamw.js';
@@ -172,7 +172,7 @@ describe('step graphs on webgpu', () => {
     g.dispose();
   }, 60_000);
 
-  it('a replayed graph follows its inputs, and its outputs read back fresh values at every run', async (ctx) => {
+  it('a replayed graph follows its inputs, its outputs read back fresh values at every run, and a trimmed pool does not stop it', async (ctx) => {
     if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
     const w = tf.variable(tf.tensor1d([1, 1, 1, 1]));
     const g = new StepGraph({ inputs: { x: { shape: [4], dtype: 'float32' } }, state: () => [w], body: (x) => ({ y: tf.add(tf.mul(x.x!, 2), 1) }) });
@@ -181,6 +181,15 @@ describe('step graphs on webgpu', () => {
       expect([...(await y.data())]).toEqual([2 * i + 1, 2 * i + 3, -2 * i + 1, 2]);
     }
     expect(g.status().replayed).toBeGreaterThan(0);
+    // Trimming the pool (after sampling) destroys free buffers, none of which the graph uses: it keeps replaying.
+    const replayed = g.status().replayed;
+    const held = tf.tidy(() => Array.from({ length: 20 }, (_, i) => tf.fill([64 + i], 1)).map((t) => tf.add(t, 1)));
+    tf.dispose(held);
+    expect(trimGpuBufferPool(0)).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) expect([...(await g.run({ x: Float32Array.from([i, 1, 2, 3]) }).y!.data())]).toEqual([2 * i + 1, 3, 5, 7]);
+    expect(g.status().ready).toBe(true);
+    expect(g.status().replayed).toBe(replayed + 3);
+    assertDeviceHealthy();
     g.dispose();
     w.dispose();
   }, 60_000);
