@@ -4,7 +4,7 @@
 # important first. Every step's stdout/stderr lands in $OUT as it is written.
 # Here:   npm ci && npm run build && bash ../shared/gpu/bundle.sh
 # Device: carry [".gpu", "dist"], timeout_s 600, command
-#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead|next|diag|quick|round|final]
+#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead|next|diag|quick|round|final|graphs]
 # (profile: the PyTorch references, the profiles, the pipeline and the model shapes only;
 #  overhead: API time per step by submit batch; next: the follow-up the next session should run)
 # Results land in $OUT (JSON and logs), to be copied into docs/benchmarks.md and docs/real-models.md.
@@ -47,6 +47,23 @@ if [ "${1:-all}" = diag ]; then
   step cpuprof-tiny 10 node dist/bench/cpuprofile-top.js "$out/tiny.cpuprofile" 40
   unset SIRIC_DAWN_FLAGS
   step shape-0.5b 90 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
+  cat "$out/steps.log"
+  exit 0
+fi
+# graphs (session 4): the step ratios with step graphs (replayed steps and decode steps), against the
+# same benchmark without them, the pipeline against cpu, the host's share of a step, the submit
+# threshold, and the real shapes. About 4.5 minutes.
+if [ "${1:-all}" = graphs ]; then
+  step bench-webgpu 150 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 7 --json
+  SIRIC_WEBGPU_GRAPHS=0 step bench-webgpu-nographs 150 node bin/siric.js bench --backend webgpu --preset small,mlp --reps 5 --json
+  step tiny-run-webgpu 40 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend webgpu --out /tmp/gpu-runs --json
+  step tiny-run-cpu 25 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend cpu --out /tmp/cpu-runs --json
+  for preset in small mlp; do
+    step "host-$preset" 30 node dist/bench/profile-step.js --host --backend webgpu --preset $preset --json
+    for us in 250 1000; do SIRIC_WEBGPU_SUBMIT_US=$us step "submit-$preset-$us" 30 node bin/siric.js bench --backend webgpu --preset $preset --reps 5 --json; done
+  done
+  step shape-0.5b 60 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
+  step shape-1.5b 70 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
   cat "$out/steps.log"
   exit 0
 fi

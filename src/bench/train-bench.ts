@@ -312,5 +312,11 @@ export function renderBench(r: BenchReport): string {
   const w = rows[0]!.map((_, i) => rows.reduce((m, row) => Math.max(m, (row[i] ?? '').length), 0));
   for (const row of rows) out.push(row.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd());
   for (const s of r.skipped) out.push(`skipped ${s}`);
+  // Whether the timed steps were replayed (webgpu step graphs), and if not, why.
+  for (const x of r.results as { backend: string; preset: string; step_graph?: StepGraphStatus }[]) {
+    const g = x.step_graph;
+    if (!g || x.backend !== 'webgpu') continue;
+    out.push(`${x.backend} ${x.preset}: training step ${g.ready ? `replayed as a step graph (${g.dispatches} dispatches; ${g.replayed} replayed, ${g.eager} through tfjs)` : `not replayed (${g.reason ?? 'graphs off'})`}`);
+  }
   return out.join('\n') + '\n';
 }

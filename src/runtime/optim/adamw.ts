@@ -371,13 +371,12 @@ export async function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: n
   let norm = 0;
   if (grads.size > 0) {
     const t = tf.tidy(() => {
-      let parts = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+      const parts = [...grads.values()].map((g) => tf.sum(tf.square(g)));
       // On webgpu, pairwise sums: its addN binds one buffer per input, and a device allows only a
       // few (8 by default), so a model's hundreds of gradients would fail there. Elsewhere addN,
       // whose summation order earlier runs (and their recorded results) were computed with.
       if (tf.getBackend() !== 'webgpu') return tf.sqrt(tf.addN(parts));
-      while (parts.length > 1) parts = parts.map((x, i) => (i % 2 === 0 ? (i + 1 < parts.length ? tf.add(x, parts[i + 1]!) : x) : null)).filter((x): x is tf.Tensor => x !== null);
-      return tf.sqrt(parts[0]!);
+      return tf.sqrt(pairwiseSum(parts));
     });
     norm = (await t.data())[0]!;
     t.dispose();
@@ -386,6 +385,12 @@ export async function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: n
   const out = new Map<string, tf.Tensor>();
   for (const [name, g] of grads) out.set(name, coef < 1 ? tf.mul(g, coef) : tf.clone(g));
   return { grads: out, norm };
+}
+
+/** Σ of same-shaped tensors by pairwise adds (a fixed order; no addN, whose inputs each take a binding). */
+export function pairwiseSum(parts: tf.Tensor[]): tf.Tensor {
+  while (parts.length > 1) parts = parts.map((x, i) => (i % 2 === 0 ? (i + 1 < parts.length ? tf.add(x, parts[i + 1]!) : x) : null)).filter((x): x is tf.Tensor => x !== null);
+  return parts[0]!;
 }
 
 export interface LrConfig {

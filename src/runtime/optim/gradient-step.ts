@@ -3,7 +3,7 @@
 // The step's varying data comes in as the graph's inputs; its scalars come back as tensors.
 import * as tf from '@tensorflow/tfjs';
 import { type GraphInputSpec, StepGraph, type StepGraphStatus } from '../webgpu-graph.js';
-import type { AdamW } from './adamw.js';
+import { type AdamW, pairwiseSum } from './adamw.js';
 
 /**
  * Clipping by global norm without reading the norm back: coef = min(1, maxNorm / (‖g‖ + 1e-6)) as a
@@ -11,9 +11,7 @@ import type { AdamW } from './adamw.js';
  * on the device so that a step graph can hold it.
  */
 export function clipOnDevice(grads: Map<string, tf.Tensor>, maxNorm: number | null): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
-  let parts = [...grads.values()].map((g) => tf.sum(tf.square(g)));
-  while (parts.length > 1) parts = parts.map((x, i) => (i % 2 === 0 ? (i + 1 < parts.length ? tf.add(x, parts[i + 1]!) : x) : null)).filter((x): x is tf.Tensor => x !== null);
-  const norm = (parts.length ? tf.sqrt(parts[0]!) : tf.scalar(0)) as tf.Scalar;
+  const norm = (grads.size ? tf.sqrt(pairwiseSum([...grads.values()].map((g) => tf.sum(tf.square(g))))) : tf.scalar(0)) as tf.Scalar;
   if (maxNorm === null) return { grads, norm };
   const coef = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
   return { grads: new Map([...grads].map(([k, g]) => [k, tf.mul(g, coef)])), norm };
