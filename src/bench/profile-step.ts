@@ -96,9 +96,12 @@ async function cpuProfile(f: () => Promise<void>, file: string, n = 3): Promise<
  * --count: kernel calls only, no timing (fast on the software device): per training step of the
  * preset, and per generated token of greedy KV-cache sampling with its model (the difference
  * between 12 and 2 new tokens, over 10). Every call through the engine counts, including those
- * that dispatch nothing (reshapes, and the copies autodiff keeps of saved tensors).
+ * that dispatch nothing (reshapes, and the copies autodiff keeps of saved tensors). Step graphs are
+ * off: this counts what a step costs through tfjs.
  */
 async function countKernels(preset: string): Promise<void> {
+  // Calls through tfjs: a replayed step graph makes none.
+  process.env['SIRIC_WEBGPU_GRAPHS'] = '0';
   const engine = tf.engine();
   const runKernel = engine.runKernel.bind(engine);
   let calls = 0;
