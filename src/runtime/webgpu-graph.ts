@@ -367,6 +367,9 @@ export class StepGraph<I extends string = string, O extends string = string> {
         }
       }
     } else out = this.runBody();
+    // The graph frees its outputs at the next run: an input or a state tensor must not be one.
+    const kept = new Set<tf.Tensor>([...(Object.values(this.inputTensors) as tf.Tensor[]), ...this.opts.state()]);
+    if ((Object.values(out) as tf.Tensor[]).some((t) => kept.has(t))) throw new Error('StepGraph: the step returned one of its inputs or state tensors as an output; return a copy (tf.clone)');
     this.outputs = out;
     if (rec) this.consider(rec);
     return out;
