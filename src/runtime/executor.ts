@@ -253,10 +253,11 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       }
       await nextTick();
     }
+    const graphStats = graphs?.stats();
     graphs?.dispose();
     optimizer.dispose();
     reference?.dispose();
-    o.sink({ type: 'stage_end', stage: st.name });
+    o.sink({ type: 'stage_end', stage: st.name, ...(graphStats && graphStats.updates > 0 ? { update_graphs: graphStats } : {}) });
   }
   model.dispose();
   o.sink({ type: 'run_end', status, summary, run_dir: runDir });

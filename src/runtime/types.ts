@@ -167,6 +167,14 @@ export interface EvalMetrics {
   samples: number;
 }
 
+/** How a stage's GRPO updates ran on webgpu: replayed as step graphs, or through tfjs (and why). */
+export interface UpdateGraphStats {
+  updates: number;
+  replayed: number;
+  /** Why the last update through tfjs was not replayed (absent when every update after the first recordings was). */
+  reason?: string;
+}
+
 export type RunEvent =
   | { type: 'run_start'; pipeline: string; file: string; run_dir: string; backend: string; backend_notes: string[]; total_steps: number; resumed_from?: string }
   | { type: 'stage_start'; stage: string; algorithm: string; steps: number; start_step: number }
@@ -176,5 +184,5 @@ export type RunEvent =
   | { type: 'sample'; stage: string; step: number; prompt: string; response: string; reward: number; correct: boolean; truncated: boolean }
   | { type: 'checkpoint'; name: string; path: string; step: number; global_step: number; siri: 'low' | 'high' | null }
   | { type: 'warning'; message: string }
-  | { type: 'stage_end'; stage: string }
+  | { type: 'stage_end'; stage: string; update_graphs?: UpdateGraphStats }
   | { type: 'run_end'; status: 'done' | 'stopped' | 'failed'; summary: EvalMetrics[]; run_dir: string };

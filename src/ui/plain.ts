@@ -1,5 +1,5 @@
 // The plain reporter: one line per step and per event, for logs, CI and pipes.
-import type { EvalMetrics, RunEvent } from '../runtime/types.js';
+import type { EvalMetrics, RunEvent, UpdateGraphStats } from '../runtime/types.js';
 
 const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
@@ -23,12 +23,18 @@ export function plainLine(e: RunEvent): string | undefined {
       return `checkpoint ${e.name}${e.siri ? ` (SIRI-${e.siri})` : ''} after step ${e.global_step}: ${e.path}`;
     case 'warning':
       return `warning: ${e.message}`;
-    case 'sample':
     case 'stage_end':
+      return e.update_graphs ? graphLine(e.stage, e.update_graphs) : undefined;
+    case 'sample':
       return undefined;
     case 'run_end':
       return [summaryTable(e.summary), e.status === 'done' ? `done: ${e.run_dir}` : `stopped: the last checkpoint is in ${e.run_dir}/checkpoints`].filter(Boolean).join('\n');
   }
+}
+
+/** How a stage's GRPO updates ran on webgpu (replayed step graphs or through tfjs). */
+export function graphLine(stage: string, g: UpdateGraphStats): string {
+  return `${stage}: ${g.replayed} of ${g.updates} GRPO updates replayed as step graphs${g.reason ? `; the last through tfjs: ${g.reason}` : ''}`;
 }
 
 /** Eval accuracy and mean response tokens at every eval point: after SFT, at phase ends, at the end. */

@@ -22,7 +22,7 @@ function webgpuUnavailable(): string | null {
   return r.status === 0 ? null : r.stderr.trim().split('\n').pop() || `exit ${r.status}`;
 }
 
-type Row = { type: string; metrics?: Record<string, number | null> };
+type Row = { type: string; stage?: string; metrics?: Record<string, number | null>; update_graphs?: { updates: number; replayed: number; reason?: string } };
 function run(backend: string): Row[] {
   const r = spawnSync(process.execPath, [BIN, 'run', 'test/fixtures/runtime/tiny.siri', '--backend', backend, '--out', path.join(out, backend), '--json'], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
@@ -33,7 +33,7 @@ function run(backend: string): Row[] {
 }
 
 describe('siric run on webgpu', () => {
-  it('trains the tiny pipeline to the cpu backend\'s numbers', (ctx) => {
+  it('trains the tiny pipeline to the cpu backend\'s numbers, its GRPO updates replayed as step graphs', (ctx) => {
     const why = webgpuUnavailable();
     if (why) ctx.skip(`webgpu unavailable: ${why}`);
     const gpu = run('webgpu');
@@ -54,5 +54,10 @@ describe('siric run on webgpu', () => {
     expect(evals(gpu).length).toBeGreaterThan(0);
     expect(evals(gpu).every(([acc, len]) => typeof acc === 'number' && typeof len === 'number')).toBe(true);
     expect(gpu.find((r) => r.type === 'run_end')).toBeDefined();
+    // The GRPO updates (2 per step, 4 steps) ran as step graphs once recorded; cpu has none.
+    const graphs = gpu.find((r) => r.type === 'stage_end' && r.stage === 'rl')?.update_graphs;
+    expect(graphs?.updates).toBe(8);
+    expect(graphs?.replayed).toBeGreaterThan(0);
+    expect(cpu.find((r) => r.type === 'stage_end' && r.stage === 'rl')?.update_graphs).toBeUndefined();
   }, 240_000);
 });

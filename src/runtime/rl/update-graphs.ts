@@ -13,6 +13,7 @@ import type { Transformer } from '../model/transformer.js';
 import type { AdamW } from '../optim/adamw.js';
 import { GradientStep } from '../optim/gradient-step.js';
 import type { GraphInputSpec } from '../webgpu-graph.js';
+import type { UpdateGraphStats } from '../types.js';
 import { policyLoss, tokenLogProbs } from './loss.js';
 import { buildMask } from '../model/transformer.js';
 
@@ -51,6 +52,10 @@ export interface PackedUpdate {
 /** The update graphs of one training stage (its model and optimizer), by batch shape. */
 export class UpdateGraphs {
   private readonly graphs = new Map<string, GradientStep<Inputs, Outputs>>();
+  private updates = 0;
+  /** Replays by graphs already let go. */
+  private replayedBefore = 0;
+  private reason: string | undefined;
 
   constructor(
     private readonly model: Transformer,
@@ -64,14 +69,24 @@ export class UpdateGraphs {
     const values: Record<string, Float32Array | Int32Array> = { ids: pk.inputs, positions: pk.positions, targets: pk.targets, old: pk.old, adv: pk.adv, mask: pk.mask };
     if (pk.ref) values['ref'] = pk.ref;
     const out = step.run(values as Record<Inputs, Float32Array | Int32Array>, lr);
+    this.updates++;
+    const st = step.status();
+    if (!st.ready && st.reason) this.reason = st.reason;
     const packed = tf.stack([out.loss, out.clipFrac, out.entropy, out.kl, out.gradNorm]);
     const [loss, clipFrac, entropy, kl, gradNorm] = (await packed.data()) as Float32Array;
     packed.dispose();
     return { loss: loss!, clipFrac: clipFrac!, entropy: entropy!, kl: kl!, gradNorm: gradNorm! };
   }
 
+  /** Updates so far, how many were replayed, and why the last one through tfjs was not. */
+  stats(): UpdateGraphStats {
+    let replayed = this.replayedBefore;
+    for (const g of this.graphs.values()) replayed += g.status().replayed;
+    return { updates: this.updates, replayed, ...(this.reason ? { reason: this.reason } : {}) };
+  }
+
   dispose(): void {
-    for (const g of this.graphs.values()) g.dispose();
+    for (const g of this.graphs.values()) (this.replayedBefore += g.status().replayed), g.dispose();
     this.graphs.clear();
   }
 
@@ -86,6 +101,7 @@ export class UpdateGraphs {
     }
     if (this.graphs.size >= MAX_GRAPHS) {
       const [oldest, h] = this.graphs.entries().next().value as [string, GradientStep<Inputs, Outputs>];
+      this.replayedBefore += h.status().replayed;
       h.dispose();
       this.graphs.delete(oldest);
     }
