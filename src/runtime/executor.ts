@@ -21,7 +21,7 @@ import { grpoStep } from './rl/grpo.js';
 import { UpdateGraphs } from './rl/update-graphs.js';
 import { tensorsHeldByStepGraphs } from './webgpu-graph.js';
 import { Rng } from './rng.js';
-import { sftStep } from './sft/sft.js';
+import { type SftGraphs, sftGraphs, sftStep } from './sft/sft.js';
 import { CharTokenizer } from './tokenizer/chars.js';
 import { loadTokenizerFile } from './tokenizer/index.js';
 import type { EvalMetrics, LoadedDataset, RewardSet, RunEvent, StepMetrics, Tokenizer } from './types.js';
@@ -168,7 +168,8 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       if (resume!.optimizer) optimizer.importState(resume!.optimizer);
     }
     const reference = st.algorithm === 'grpo' && st.loss.kl_coef > 0 ? new Transformer(model.config, await model.exportWeights()) : undefined;
-    const graphs = st.algorithm === 'grpo' ? new UpdateGraphs(model, optimizer, st) : undefined;
+    // Step graphs for the stage's updates (used on webgpu only; nothing is made until a step runs).
+    const graphs = st.algorithm === 'grpo' ? new UpdateGraphs(model, optimizer, st) : sftGraphs(model, optimizer, st);
     o.sink({ type: 'stage_start', stage: st.name, algorithm: st.algorithm, steps: st.steps, start_step: st.start_step });
     let lastPhase = -1;
     for (let k = resuming ? resume!.state.step : 0; k < st.steps; k++) {
@@ -188,7 +189,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       let row: StepMetrics;
       const base = { type: 'train' as const, stage: st.name, algorithm: st.algorithm, step: k + 1, global_step: g + 1, phase: phase.name, cycle: phase.cycle, role: phase.role, max_tokens: budget, lr };
       if (st.algorithm === 'grpo') {
-        const r = await grpoStep({ model, tokenizer, stage: st, stream, rewards: rewardSets.get(st.id)!, optimizer, ...(reference ? { reference } : {}), ...(graphs ? { graphs } : {}) }, budget, lr, rng);
+        const r = await grpoStep({ model, tokenizer, stage: st, stream, rewards: rewardSets.get(st.id)!, optimizer, ...(reference ? { reference } : {}), graphs: graphs as UpdateGraphs }, budget, lr, rng);
         const time = (performance.now() - t0) / 1000;
         const lens = r.rollouts.map((x) => x.response.length);
         const rewards = r.scores.total;
@@ -220,7 +221,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
           o.sink(s);
         }
       } else {
-        const r = await sftStep({ model, tokenizer, stage: st, stream, optimizer }, lr);
+        const r = await sftStep({ model, tokenizer, stage: st, stream, optimizer, graphs: graphs as SftGraphs }, lr);
         const time = (performance.now() - t0) / 1000;
         row = { ...base, reward_mean: null, reward_std: null, accuracy: null, response_len_mean: r.responseLenMean, response_len_max: r.responseLenMax, truncated_frac: r.truncatedFrac, loss: r.loss, clip_frac: null, entropy: null, kl: null, grad_norm: r.gradNorm, tokens_per_s: r.tokens / time, time_s: time, groups_kept: null, reward_errors: 0 };
       }
@@ -246,18 +247,18 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
           o.sink({ type: 'checkpoint', name: 'interrupted', path: dir, step: k + 1, global_step: g + 1, siri: null });
         }
         status = 'stopped';
-        graphs?.dispose();
+        graphs.dispose();
         optimizer.dispose();
         reference?.dispose();
         break outer;
       }
       await nextTick();
     }
-    const graphStats = graphs?.stats();
-    graphs?.dispose();
+    const graphStats = graphs.stats();
+    graphs.dispose();
     optimizer.dispose();
     reference?.dispose();
-    o.sink({ type: 'stage_end', stage: st.name, ...(graphStats && graphStats.updates > 0 ? { update_graphs: graphStats } : {}) });
+    o.sink({ type: 'stage_end', stage: st.name, ...(graphStats.updates > 0 ? { update_graphs: graphStats } : {}) });
   }
   model.dispose();
   o.sink({ type: 'run_end', status, summary, run_dir: runDir });

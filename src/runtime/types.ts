@@ -167,7 +167,7 @@ export interface EvalMetrics {
   samples: number;
 }
 
-/** How a stage's GRPO updates ran on webgpu: replayed as step graphs, or through tfjs (and why). */
+/** How a stage's updates (SFT steps, GRPO updates) ran on webgpu: replayed as step graphs, or through tfjs (and why). */
 export interface UpdateGraphStats {
   updates: number;
   replayed: number;

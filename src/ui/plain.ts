@@ -32,9 +32,9 @@ export function plainLine(e: RunEvent): string | undefined {
   }
 }
 
-/** How a stage's GRPO updates ran on webgpu (replayed step graphs or through tfjs). */
+/** How a stage's updates ran on webgpu (replayed step graphs or through tfjs). */
 export function graphLine(stage: string, g: UpdateGraphStats): string {
-  return `${stage}: ${g.replayed} of ${g.updates} GRPO updates replayed as step graphs${g.reason ? `; the last through tfjs: ${g.reason}` : ''}`;
+  return `${stage}: ${g.replayed} of ${g.updates} updates replayed as step graphs${g.reason ? `; the last through tfjs: ${g.reason}` : ''}`;
 }
 
 /** Eval accuracy and mean response tokens at every eval point: after SFT, at phase ends, at the end. */

@@ -23,8 +23,8 @@ function webgpuUnavailable(): string | null {
 }
 
 type Row = { type: string; stage?: string; metrics?: Record<string, number | null>; update_graphs?: { updates: number; replayed: number; reason?: string } };
-function run(backend: string): Row[] {
-  const r = spawnSync(process.execPath, [BIN, 'run', 'test/fixtures/runtime/tiny.siri', '--backend', backend, '--out', path.join(out, backend), '--json'], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
+function run(backend: string, extra: string[] = []): Row[] {
+  const r = spawnSync(process.execPath, [BIN, 'run', 'test/fixtures/runtime/tiny.siri', '--backend', backend, '--out', path.join(out, backend), '--json', ...extra], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout
     .split('\n')
@@ -59,5 +59,21 @@ describe('siric run on webgpu', () => {
     expect(graphs?.updates).toBe(8);
     expect(graphs?.replayed).toBeGreaterThan(0);
     expect(cpu.find((r) => r.type === 'stage_end' && r.stage === 'rl')?.update_graphs).toBeUndefined();
+  }, 240_000);
+
+  it('replays SFT steps as step graphs with the cpu backend\'s losses and gradient norms', (ctx) => {
+    const why = webgpuUnavailable();
+    if (why) ctx.skip(`webgpu unavailable: ${why}`);
+    const extra = ['--set', 'warmup.steps=10'];
+    const sft = (rows: Row[]) => rows.filter((r) => r.type === 'step' && (r.metrics as Record<string, unknown>)['algorithm'] === 'sft').map((r) => r.metrics!);
+    const gpu = run('webgpu', extra);
+    const [g, c] = [sft(gpu), sft(run('cpu', extra))];
+    expect(g.length).toBe(10);
+    const graphs = gpu.find((r) => r.type === 'stage_end' && r.stage === 'warmup')?.update_graphs;
+    expect(graphs?.updates).toBe(10);
+    expect(graphs?.replayed).toBeGreaterThan(0);
+    g.forEach((m, i) => {
+      for (const k of ['loss', 'grad_norm']) expect(Math.abs(m[k]! - c[i]![k]!), `${k} at step ${i}`).toBeLessThan(1e-4 + 1e-4 * Math.abs(c[i]![k]!));
+    });
   }, 240_000);
 });

@@ -2,6 +2,7 @@
 // step graph (../webgpu-graph.ts): on webgpu recorded and then replayed, elsewhere run through tfjs.
 // The step's varying data comes in as the graph's inputs; its scalars come back as tensors.
 import * as tf from '@tensorflow/tfjs';
+import type { UpdateGraphStats } from '../types.js';
 import { type GraphInputSpec, StepGraph, type StepGraphStatus } from '../webgpu-graph.js';
 import { type AdamW, pairwiseSum } from './adamw.js';
 
@@ -67,5 +68,55 @@ export class GradientStep<I extends string, O extends string = never> {
 
   dispose(): void {
     this.graph.dispose();
+  }
+}
+
+/** Most graphs a GradientSteps keeps: each holds the buffers of one step of its shape. */
+const MAX_SHAPES = 2;
+
+/**
+ * Gradient steps by batch shape, for a stage whose batches vary in length: at most MAX_SHAPES kept
+ * (least recently used first out), with counts of the updates run and replayed.
+ */
+export class GradientSteps<I extends string, O extends string = never> {
+  private readonly steps = new Map<string, GradientStep<I, O>>();
+  private updates = 0;
+  /** Replays by steps already let go. */
+  private replayedBefore = 0;
+  private reason: string | undefined;
+
+  constructor(private readonly make: (key: string) => GradientStep<I, O>) {}
+
+  /** One step of the graph for this shape key (made on first use). */
+  run(key: string, values: Record<I, Float32Array | Int32Array>, lr: number): Record<O | 'loss' | 'gradNorm', tf.Tensor> {
+    let g = this.steps.get(key);
+    if (g) this.steps.delete(key); // re-inserted below: most recently used last
+    else {
+      if (this.steps.size >= MAX_SHAPES) {
+        const [oldest, h] = this.steps.entries().next().value as [string, GradientStep<I, O>];
+        this.replayedBefore += h.status().replayed;
+        h.dispose();
+        this.steps.delete(oldest);
+      }
+      g = this.make(key);
+    }
+    this.steps.set(key, g);
+    const out = g.run(values, lr);
+    this.updates++;
+    const st = g.status();
+    if (!st.ready && st.reason) this.reason = st.reason;
+    return out;
+  }
+
+  /** Updates so far, how many were replayed, and why the last one through tfjs was not. */
+  stats(): UpdateGraphStats {
+    let replayed = this.replayedBefore;
+    for (const g of this.steps.values()) replayed += g.status().replayed;
+    return { updates: this.updates, replayed, ...(this.reason ? { reason: this.reason } : {}) };
+  }
+
+  dispose(): void {
+    for (const g of this.steps.values()) (this.replayedBefore += g.status().replayed), g.dispose();
+    this.steps.clear();
   }
 }

@@ -10,18 +10,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { IRTrain } from '../../ir/graph.js';
 import type { Transformer } from '../model/transformer.js';
-import type { AdamW } from '../optim/adamw.js';
-import { GradientStep } from '../optim/gradient-step.js';
-import type { GraphInputSpec } from '../webgpu-graph.js';
-import type { UpdateGraphStats } from '../types.js';
-import { policyLoss, tokenLogProbs } from './loss.js';
 import { buildMask } from '../model/transformer.js';
+import type { AdamW } from '../optim/adamw.js';
+import { GradientStep, GradientSteps } from '../optim/gradient-step.js';
+import type { UpdateGraphStats } from '../types.js';
+import type { GraphInputSpec } from '../webgpu-graph.js';
+import { policyLoss, tokenLogProbs } from './loss.js';
 
 /** Sequence lengths are padded up to a multiple of this (fewer shapes, fewer graphs to record). */
 export const LENGTH_BUCKET = 32;
-
-/** Graphs kept at once: each holds the buffers of one step of its shape. */
-const MAX_GRAPHS = 2;
 
 /** Whether updates go through step graphs (webgpu, unless SIRIC_WEBGPU_GRAPHS=0). */
 export function useUpdateGraphs(): boolean {
@@ -49,68 +46,47 @@ export interface PackedUpdate {
   L: number;
 }
 
-/** The update graphs of one training stage (its model and optimizer), by batch shape. */
+/** The update graphs of one GRPO stage (its model and optimizer), by batch shape. */
 export class UpdateGraphs {
-  private readonly graphs = new Map<string, GradientStep<Inputs, Outputs>>();
-  private updates = 0;
-  /** Replays by graphs already let go. */
-  private replayedBefore = 0;
-  private reason: string | undefined;
+  private readonly steps: GradientSteps<Inputs, Outputs>;
 
   constructor(
     private readonly model: Transformer,
     private readonly optimizer: AdamW,
     private readonly stage: IRTrain,
-  ) {}
+  ) {
+    this.steps = new GradientSteps((key) => this.make(key));
+  }
 
   /** One update; the loss and the other scalars, read back in one transfer. */
   async update(pk: PackedUpdate, lr: number): Promise<{ loss: number; clipFrac: number; entropy: number; kl: number; gradNorm: number }> {
-    const step = this.graphFor(pk.N, pk.L, pk.ref !== undefined);
     const values: Record<string, Float32Array | Int32Array> = { ids: pk.inputs, positions: pk.positions, targets: pk.targets, old: pk.old, adv: pk.adv, mask: pk.mask };
     if (pk.ref) values['ref'] = pk.ref;
-    const out = step.run(values as Record<Inputs, Float32Array | Int32Array>, lr);
-    this.updates++;
-    const st = step.status();
-    if (!st.ready && st.reason) this.reason = st.reason;
+    const out = this.steps.run(`${pk.N}x${pk.L}${pk.ref ? '+ref' : ''}`, values as Record<Inputs, Float32Array | Int32Array>, lr);
     const packed = tf.stack([out.loss, out.clipFrac, out.entropy, out.kl, out.gradNorm]);
     const [loss, clipFrac, entropy, kl, gradNorm] = (await packed.data()) as Float32Array;
     packed.dispose();
     return { loss: loss!, clipFrac: clipFrac!, entropy: entropy!, kl: kl!, gradNorm: gradNorm! };
   }
 
-  /** Updates so far, how many were replayed, and why the last one through tfjs was not. */
   stats(): UpdateGraphStats {
-    let replayed = this.replayedBefore;
-    for (const g of this.graphs.values()) replayed += g.status().replayed;
-    return { updates: this.updates, replayed, ...(this.reason ? { reason: this.reason } : {}) };
+    return this.steps.stats();
   }
 
   dispose(): void {
-    for (const g of this.graphs.values()) (this.replayedBefore += g.status().replayed), g.dispose();
-    this.graphs.clear();
+    this.steps.dispose();
   }
 
-  private graphFor(N: number, L: number, withRef: boolean): GradientStep<Inputs, Outputs> {
-    const key = `${N}x${L}${withRef ? '+ref' : ''}`;
-    let g = this.graphs.get(key);
-    if (g) {
-      // Most recently used last.
-      this.graphs.delete(key);
-      this.graphs.set(key, g);
-      return g;
-    }
-    if (this.graphs.size >= MAX_GRAPHS) {
-      const [oldest, h] = this.graphs.entries().next().value as [string, GradientStep<Inputs, Outputs>];
-      this.replayedBefore += h.status().replayed;
-      h.dispose();
-      this.graphs.delete(oldest);
-    }
+  /** The step for a key `NxL[+ref]`. */
+  private make(key: string): GradientStep<Inputs, Outputs> {
+    const [N, L] = key.split(/[x+]/).map(Number) as [number, number];
+    const withRef = key.endsWith('+ref');
     const st = this.stage;
     const T = st.sampling.temperature;
-    const int = { shape: [N, L], dtype: 'int32' as const };
-    const float = { shape: [N, L], dtype: 'float32' as const };
-    const inputs = { ids: int, positions: int, targets: int, old: float, adv: { shape: [N], dtype: 'float32' as const }, mask: float, ...(withRef ? { ref: float } : {}) } as Record<Inputs, GraphInputSpec>;
-    g = new GradientStep<Inputs, Outputs>({
+    const int: GraphInputSpec = { shape: [N, L], dtype: 'int32' };
+    const float: GraphInputSpec = { shape: [N, L], dtype: 'float32' };
+    const inputs = { ids: int, positions: int, targets: int, old: float, adv: { shape: [N], dtype: 'float32' }, mask: float, ...(withRef ? { ref: float } : {}) } as Record<Inputs, GraphInputSpec>;
+    return new GradientStep<Inputs, Outputs>({
       params: this.model.params,
       optimizer: this.optimizer,
       inputs,
@@ -135,7 +111,5 @@ export class UpdateGraphs {
         return { loss: out.loss, clipFrac: out.clipFrac, entropy: out.entropy, kl: out.kl };
       },
     });
-    this.graphs.set(key, g);
-    return g;
   }
 }

@@ -6,7 +6,11 @@ import type { IRTrain } from '../../ir/graph.js';
 import type { ExampleStream } from '../data/dataset.js';
 import type { Transformer } from '../model/transformer.js';
 import { AdamW, clipByGlobalNorm } from '../optim/adamw.js';
+import { GradientStep, GradientSteps } from '../optim/gradient-step.js';
 import { causalMask, packSequences } from '../rl/grpo.js';
+import { targetLogProbs } from '../rl/loss.js';
+import { bucketLength, useUpdateGraphs } from '../rl/update-graphs.js';
+import type { GraphInputSpec } from '../webgpu-graph.js';
 import { encodePrompt } from '../tokenizer/chat.js';
 import type { Tokenizer } from '../types.js';
 import { RunError } from '../types.js';
@@ -17,6 +21,34 @@ export interface SftContext {
   stage: IRTrain;
   stream: ExampleStream;
   optimizer: AdamW;
+  /** The stage's step graphs (webgpu: sftGraphs); without them steps go through tfjs. */
+  graphs?: SftGraphs;
+}
+
+type SftInputs = 'ids' | 'positions' | 'targets' | 'mask';
+export type SftGraphs = GradientSteps<SftInputs>;
+
+/**
+ * SFT steps as step graphs (webgpu-graph.ts), one per batch shape: forward, the mean cross-entropy
+ * over response tokens as token log-probs (on webgpu one row kernel each way, without the one-hot
+ * [N, L, V] tensor of the tfjs path), clipping on the device, AdamW.
+ */
+export function sftGraphs(model: Transformer, optimizer: AdamW, stage: IRTrain): SftGraphs {
+  return new GradientSteps<SftInputs>((key) => {
+    const [N, L] = key.split('x').map(Number) as [number, number];
+    const int: GraphInputSpec = { shape: [N, L], dtype: 'int32' };
+    return new GradientStep<SftInputs>({
+      params: model.params,
+      optimizer,
+      inputs: { ids: int, positions: int, targets: int, mask: { shape: [N, L], dtype: 'float32' } },
+      clip: stage.optimizer.grad_clip,
+      loss: (x) => {
+        const { logits } = model.forward({ ids: x.ids as tf.Tensor2D, positions: x.positions as tf.Tensor2D, mask: causalMask(N, L) });
+        const logp = targetLogProbs(logits, x.targets as tf.Tensor2D);
+        return { loss: tf.div(tf.neg(tf.sum(tf.mul(logp, x.mask))), tf.maximum(tf.sum(x.mask), 1)) as tf.Scalar };
+      },
+    });
+  });
 }
 
 export interface SftStepResult {
@@ -42,6 +74,17 @@ export async function sftStep(ctx: SftContext, lr: number): Promise<SftStepResul
     }
     return { prompt: encodePrompt(tok, ex.prompt), response };
   });
+  const lens = rows.map((r) => r.response.length);
+  const stats = { tokens: lens.reduce((a, b) => a + b, 0), responseLenMean: lens.reduce((a, b) => a + b, 0) / lens.length, responseLenMax: Math.max(...lens), truncatedFrac: truncated / rows.length };
+  if (ctx.graphs && useUpdateGraphs()) {
+    // One length per bucket, so that steps share shapes (the padding is masked out of the loss).
+    const pk = packSequences(rows, tok.pad, bucketLength(Math.max(...rows.map((r) => r.prompt.length + r.response.length - 1)), ctx.model.config.max_position_embeddings));
+    const out = ctx.graphs.run(`${pk.N}x${pk.L}`, { ids: pk.inputs, positions: pk.positions, targets: pk.targets, mask: pk.mask }, lr);
+    const packed = tf.stack([out.loss, out.gradNorm]);
+    const [loss, gradNorm] = (await packed.data()) as Float32Array;
+    packed.dispose();
+    return { loss: loss!, gradNorm: gradNorm!, ...stats };
+  }
   const pk = packSequences(rows, tok.pad);
   const { N, L } = pk;
   const params = [...ctx.model.params.values()];
@@ -60,13 +103,5 @@ export async function sftStep(ctx: SftContext, lr: number): Promise<SftStepResul
   for (const g of clipped.grads.values()) g.dispose();
   const loss = (await value.data())[0]!;
   value.dispose();
-  const lens = rows.map((r) => r.response.length);
-  return {
-    loss,
-    gradNorm: clipped.norm,
-    tokens: lens.reduce((a, b) => a + b, 0),
-    responseLenMean: lens.reduce((a, b) => a + b, 0) / lens.length,
-    responseLenMax: Math.max(...lens),
-    truncatedFrac: truncated / rows.length,
-  };
+  return { loss, gradNorm: clipped.norm, ...stats };
 }

@@ -214,7 +214,7 @@ describe('GRPO updates through update graphs on webgpu', () => {
     const out = [];
     for (let k = 0; k < K; k++) out.push(await policyUpdate(ctx, rs, [0.9, -1.1, 0.2 + 0.1 * k], 1e-2, graphs, padTo));
     assertDeviceHealthy();
-    const status = (graphs as unknown as { graphs: Map<string, GradientStep<'ids'>> } | undefined)?.graphs.values().next().value?.status();
+    const status = graphs?.stats();
     const weights = Object.fromEntries(Object.entries(await m.exportWeights()).map(([k, t]) => [k, t.data]));
     graphs?.dispose();
     optimizer.dispose();
