@@ -43,12 +43,16 @@ export const MLP_PRESET = { model: 'mlp', vocab: 2048, d_model: 512, tokens: 128
 /** Every preset name `siric bench --preset` takes. */
 export const PRESET_NAMES = [...Object.keys(PRESETS), 'mlp'];
 
+/** Warm-up runs of a step that goes through a step graph: on webgpu it records (two runs or more) before it replays. */
+const graphWarmUp = (): number => (tf.getBackend() === 'webgpu' ? 4 : 1);
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
-async function timed(fn: () => void | Promise<void>, n: number): Promise<number> {
-  await fn(); // warm-up: kernels compile, buffers are allocated
+async function timed(fn: () => void | Promise<void>, n: number, warm = 1): Promise<number> {
+  // Warm-up: kernels compile, buffers are allocated (and step graphs record: graphWarmUp).
+  for (let i = 0; i < warm; i++) await fn();
   const ts: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
@@ -115,7 +119,7 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
   // Both steps go through step graphs: on webgpu recorded and replayed (webgpu-graph.ts).
   const before = tf.memory().numTensors;
   const trainStep = new GradientStep({ params: m.params, optimizer: opt, inputs, loss: (x) => ({ loss: tf.neg(tf.mean(forwardLogp(x).logp)) as tf.Scalar }) });
-  const train = await timed(async () => void (await trainStep.run(values, 1e-3).loss.data()), n);
+  const train = await timed(async () => void (await trainStep.run(values, 1e-3).loss.data()), n, graphWarmUp());
   const graph = trainStep.status();
   trainStep.dispose();
   const old = tf.tidy(() => forwardLogp({ ids: tf.tensor2d(ids, [B, T], 'int32'), pos: tf.tensor2d(pos, [B, T], 'int32'), tgt: tf.tensor2d(tgt, [B, T], 'int32') }).logp);
@@ -129,7 +133,7 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
     loss: (x) => ({ loss: policyLoss({ logpNew: forwardLogp(x).logp, logpOld: x.old as tf.Tensor2D, advantages: x.adv as tf.Tensor1D, mask: x.mask as tf.Tensor2D, clipLow: 0.2, clipHigh: 0.28, agg: 'token_mean' }).loss }),
   });
   const grpoValues = { ...values, old: oldValues, adv, mask: new Float32Array(B * T).fill(1) };
-  const grpo = await timed(async () => void (await grpoStep.run(grpoValues, 1e-3).loss.data()), n);
+  const grpo = await timed(async () => void (await grpoStep.run(grpoValues, 1e-3).loss.data()), n, graphWarmUp());
   grpoStep.dispose();
   const prompts = Array.from({ length: B }, () => Array.from({ length: p.prompt }, () => 3 + rng.int(p.vocab - 3)));
   // eos = -1: never stop early, so every run generates exactly new_tokens per sequence.
@@ -158,7 +162,7 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
 export async function measureMlp(backend: string, n: number) {
   const before = tf.memory().numTensors;
   const { step, dispose, params, status } = buildMlpStep();
-  const s = await timed(step, n);
+  const s = await timed(step, n, graphWarmUp());
   assertDeviceHealthy();
   const graph = status();
   dispose();

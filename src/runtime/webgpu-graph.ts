@@ -312,8 +312,9 @@ export class StepGraph<I extends string = string, O extends string = string> {
       if (!v) throw new Error(`StepGraph.run: no values for input ${name}`);
       if (webgpu) overwrite(t, v);
       else {
-        // Elsewhere tensors are not written in place: a new tensor replaces the old.
-        this.inputTensors[name] = tf.tensor(v, t.shape, t.dtype);
+        // Elsewhere tensors are not written in place: a new tensor replaces the old (made from a
+        // copy: a backend may keep the array it is given, and the caller may reuse theirs).
+        this.inputTensors[name] = tf.tensor(v.slice(), t.shape, t.dtype);
         t.dispose();
       }
     }
