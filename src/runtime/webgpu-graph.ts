@@ -250,6 +250,11 @@ export interface StepGraphStatus {
   reason?: string;
 }
 
+/** Whether steps run as step graphs here: on webgpu, unless SIRIC_WEBGPU_GRAPHS=0. */
+export function useStepGraphs(): boolean {
+  return tf.getBackend() === 'webgpu' && process.env['SIRIC_WEBGPU_GRAPHS'] !== '0';
+}
+
 const liveGraphs = new Set<StepGraph>();
 
 /**
@@ -305,7 +310,7 @@ export class StepGraph<I extends string = string, O extends string = string> {
    */
   run(values: Record<I, Float32Array | Int32Array>): Record<O, tf.Tensor> {
     if (this.disposed) throw new Error('StepGraph.run: disposed');
-    const webgpu = tf.getBackend() === 'webgpu' && process.env['SIRIC_WEBGPU_GRAPHS'] !== '0';
+    const webgpu = useStepGraphs();
     for (const name of Object.keys(this.opts.inputs) as I[]) {
       const t = this.inputTensors[name];
       const v = values[name];

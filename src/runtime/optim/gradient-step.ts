@@ -71,6 +71,14 @@ export class GradientStep<I extends string, O extends string = never> {
   }
 }
 
+/** Sequence lengths are padded up to a multiple of this (fewer shapes, fewer graphs to record). */
+export const LENGTH_BUCKET = 32;
+
+/** The padded length for a batch whose longest sequence is L, within the model's positions. */
+export function bucketLength(L: number, maxPositions: number): number {
+  return Math.max(L, Math.min(Math.ceil(L / LENGTH_BUCKET) * LENGTH_BUCKET, maxPositions));
+}
+
 /** Most graphs a GradientSteps keeps: each holds the buffers of one step of its shape. */
 const MAX_SHAPES = 2;
 

@@ -13,7 +13,9 @@ import type { Example, RewardInput, RewardSet, ScoredBatch, Tokenizer } from '..
 import { allEqualGroups, groupAdvantages } from './advantage.js';
 import { policyLoss, targetLogProbs, tokenLogProbs } from './loss.js';
 import { sample, type Samples } from './sampler.js';
-import { bucketLength, type UpdateGraphs, useUpdateGraphs } from './update-graphs.js';
+import { bucketLength } from '../optim/gradient-step.js';
+import { useStepGraphs } from '../webgpu-graph.js';
+import type { UpdateGraphs } from './update-graphs.js';
 
 export interface GrpoContext {
   model: Transformer;
@@ -110,7 +112,7 @@ export async function grpoStep(ctx: GrpoContext, budget: number, lr: number, rng
 
   // 3. K epochs over mini-batches of whole groups. With update graphs, every update of the step has
   //    one length, so that they share a shape.
-  const graphs = ctx.graphs && useUpdateGraphs() ? ctx.graphs : undefined;
+  const graphs = ctx.graphs && useStepGraphs() ? ctx.graphs : undefined;
   const padTo = graphs ? bucketLength(Math.max(...batch.map((r) => r.prompt.length + r.response.length - 1)), ctx.model.config.max_position_embeddings) : 0;
   const mb = st.mini_batch * G;
   let n = 0;

@@ -8,7 +8,7 @@ import { hasRowKernels } from '../kernels/webgpu-rows.js';
 import { PICK } from '../kernels/webgpu-vocab.js';
 import type { Rng } from '../rng.js';
 import { buildMask, type KvCache, maskValues, type Transformer } from '../model/transformer.js';
-import { StepGraph } from '../webgpu-graph.js';
+import { StepGraph, useStepGraphs } from '../webgpu-graph.js';
 
 export interface SampleOptions {
   /** Most new tokens per sequence (the schedule's budget), EOS included. */
@@ -119,7 +119,7 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
   // On webgpu with the fixed cache and the token chosen on the device, a decode step does the same
   // thing at every token: it runs as a step graph (recorded, then replayed: webgpu-graph.ts), its
   // changing values (tokens, positions, mask, the cache row, the uniform draws) as inputs.
-  const graphed = fixed && onDevice && hasRowKernels() && (o.greedy || (o.topK <= 0 && o.topP >= 1)) && process.env['SIRIC_WEBGPU_GRAPHS'] !== '0';
+  const graphed = fixed && onDevice && hasRowKernels() && (o.greedy || (o.topK <= 0 && o.topP >= 1)) && useStepGraphs();
   const decode = graphed ? decodeGraph(model, cache!, B, capacity!, o) : undefined;
   try {
     for (let step = 0; step < maxNew; step++) {

@@ -4,7 +4,7 @@
 // recorded runs were made.
 //
 // A graph replays only a shape it has seen, so on webgpu every update of a GRPO step is padded to
-// one length: the longest sequence of the step's batch, rounded up to a multiple of LENGTH_BUCKET
+// one length: the longest sequence of the step's batch, rounded up by bucketLength (gradient-step.ts)
 // (the padded positions are masked out of the loss and come after every real token, so causal
 // attention never sees them).
 import * as tf from '@tensorflow/tfjs';
@@ -16,19 +16,6 @@ import { GradientStep, GradientSteps } from '../optim/gradient-step.js';
 import type { UpdateGraphStats } from '../types.js';
 import type { GraphInputSpec } from '../webgpu-graph.js';
 import { policyLoss, tokenLogProbs } from './loss.js';
-
-/** Sequence lengths are padded up to a multiple of this (fewer shapes, fewer graphs to record). */
-export const LENGTH_BUCKET = 32;
-
-/** Whether updates go through step graphs (webgpu, unless SIRIC_WEBGPU_GRAPHS=0). */
-export function useUpdateGraphs(): boolean {
-  return tf.getBackend() === 'webgpu' && process.env['SIRIC_WEBGPU_GRAPHS'] !== '0';
-}
-
-/** The padded length for a batch whose longest sequence is L, within the model's positions. */
-export function bucketLength(L: number, maxPositions: number): number {
-  return Math.max(L, Math.min(Math.ceil(L / LENGTH_BUCKET) * LENGTH_BUCKET, maxPositions));
-}
 
 type Inputs = 'ids' | 'positions' | 'targets' | 'old' | 'adv' | 'mask' | 'ref';
 type Outputs = 'clipFrac' | 'entropy' | 'kl';

@@ -6,11 +6,10 @@ import type { IRTrain } from '../../ir/graph.js';
 import type { ExampleStream } from '../data/dataset.js';
 import type { Transformer } from '../model/transformer.js';
 import { AdamW, clipByGlobalNorm } from '../optim/adamw.js';
-import { GradientStep, GradientSteps } from '../optim/gradient-step.js';
+import { bucketLength, GradientStep, GradientSteps } from '../optim/gradient-step.js';
 import { causalMask, packSequences } from '../rl/grpo.js';
 import { targetLogProbs } from '../rl/loss.js';
-import { bucketLength, useUpdateGraphs } from '../rl/update-graphs.js';
-import type { GraphInputSpec } from '../webgpu-graph.js';
+import { type GraphInputSpec, useStepGraphs } from '../webgpu-graph.js';
 import { encodePrompt } from '../tokenizer/chat.js';
 import type { Tokenizer } from '../types.js';
 import { RunError } from '../types.js';
@@ -76,7 +75,7 @@ export async function sftStep(ctx: SftContext, lr: number): Promise<SftStepResul
   });
   const lens = rows.map((r) => r.response.length);
   const stats = { tokens: lens.reduce((a, b) => a + b, 0), responseLenMean: lens.reduce((a, b) => a + b, 0) / lens.length, responseLenMax: Math.max(...lens), truncatedFrac: truncated / rows.length };
-  if (ctx.graphs && useUpdateGraphs()) {
+  if (ctx.graphs && useStepGraphs()) {
     // One length per bucket, so that steps share shapes (the padding is masked out of the loss).
     const pk = packSequences(rows, tok.pad, bucketLength(Math.max(...rows.map((r) => r.prompt.length + r.response.length - 1)), ctx.model.config.max_position_embeddings));
     const out = ctx.graphs.run(`${pk.N}x${pk.L}`, { ids: pk.inputs, positions: pk.positions, targets: pk.targets, mask: pk.mask }, lr);

@@ -200,7 +200,8 @@ describe('GRPO updates through update graphs on webgpu', () => {
   async function updates(withGraphs: boolean, K: number) {
     const { compileFile } = await import('../../../src/compiler.js');
     const { policyUpdate } = await import('../../../src/runtime/rl/grpo.js');
-    const { UpdateGraphs, bucketLength } = await import('../../../src/runtime/rl/update-graphs.js');
+    const { UpdateGraphs } = await import('../../../src/runtime/rl/update-graphs.js');
+    const { bucketLength } = await import('../../../src/runtime/optim/gradient-step.js');
     const r = compileFile('test/fixtures/runtime/tiny.siri', { mode: 'compile', sets: [] });
     const base = r.ir!.nodes.find((n) => n.id === 'train.rl') as import('../../../src/ir/graph.js').IRTrain;
     const stage = { ...base, optimizer: { ...base.optimizer, grad_clip: 0.05 }, loss: { ...base.loss, kl_coef: 0.1 } };
