@@ -17,6 +17,9 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+// Piped into head: stop quietly when the reader goes away.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+
 const args = process.argv.slice(2);
 const ex = args.indexOf('--exclude');
 const exclude = ex >= 0 ? args.splice(ex, 2)[1] : undefined;
