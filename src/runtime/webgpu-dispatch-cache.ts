@@ -71,8 +71,19 @@ export function clearBindGroupCache(): void {
   clearGroups?.();
 }
 
+const withCaches = new WeakSet<object>();
+
+/**
+ * Whether this backend has the caches. Its uniform buffers are then written once and never again
+ * (a step graph need not write them on replay); without, tfjs writes pooled ones at every dispatch.
+ */
+export function hasDispatchCaches(backend: object): boolean {
+  return withCaches.has(backend);
+}
+
 /** Installs both caches on a freshly created tfjs webgpu backend. */
 export function installDispatchCaches(backend: tf.KernelBackend): void {
+  withCaches.add(backend);
   const b = backend as unknown as DispatchingBackend;
   const ids = new WeakMap<object, number>();
   let nextId = 1;

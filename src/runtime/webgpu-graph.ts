@@ -29,7 +29,7 @@
 // new data.
 import * as tf from '@tensorflow/tfjs';
 import { bufferOf, flushRecorded, markWrittenOnDevice, overwrite } from './kernels/webgpu-inplace.js';
-import { dispatchCacheStats } from './webgpu-dispatch-cache.js';
+import { dispatchCacheStats, hasDispatchCaches } from './webgpu-dispatch-cache.js';
 
 type Fn = (this: unknown, ...a: unknown[]) => unknown;
 interface GpuBuffer {
@@ -51,6 +51,8 @@ type Event =
   | { k: 'write'; buffer: GpuBuffer; offset: number; bytes: Uint8Array };
 
 class Recording {
+  /** Uniform buffers are the dispatch cache's, written once: their writes are left out (below). */
+  constructor(readonly skipUniformWrites: boolean) {}
   events: Event[] = [];
   /** Buffers acquired from tfjs's pool while recording. */
   acquired = new Set<GpuBuffer>();
@@ -105,14 +107,14 @@ const proto = (o: object): Record<string, unknown> => Object.getPrototypeOf(o) a
 /** The unwrapped prototype methods (shared by every device of the process), once wrapped. */
 let protoOrig: Omit<Originals, 'createCommandEncoder'> | undefined;
 
-type Note = (a: unknown[]) => Event | string;
+type Note = (a: unknown[]) => Event | string | null;
 /** Wraps target[name] = f so that it notes an event while a recording is on. */
 function noteCalls(target: Record<string, unknown>, name: string, f: Fn, toEvent: Note): void {
   target[name] = function (this: unknown, ...a: unknown[]) {
     if (recording && !recording.abort) {
       const e = toEvent(a);
       if (typeof e === 'string') recording.abort = e;
-      else recording.events.push(e);
+      else if (e) recording.events.push(e);
     }
     return f.apply(this, a);
   };
@@ -156,6 +158,9 @@ function hookPrototypes(device: Record<string, unknown> & { queue: Record<string
     const el = ArrayBuffer.isView(data) && 'BYTES_PER_ELEMENT' in data ? (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
     const start = view.byteOffset + (dataOffset ?? 0) * el;
     const length = size !== undefined ? size * el : view.byteLength - (dataOffset ?? 0) * el;
+    // A cached uniform is written once, at its first use, and never changes: a run that misses the
+    // cache and one that hits it are the same step, and a replay need not write it again.
+    if (recording!.skipUniformWrites && (buffer.usage & 0x40) !== 0) return null;
     return { k: 'write', buffer, offset, bytes: new Uint8Array(view.buffer.slice(start, start + length)) };
   });
   // Read-backs cannot be replayed.
@@ -363,7 +368,7 @@ export class StepGraph<I extends string = string, O extends string = string> {
       if (backend.activeTimers != null) {
         out = this.runBody();
       } else {
-        rec = new Recording();
+        rec = new Recording(hasDispatchCaches(backend));
         recording = rec;
         try {
           out = this.runBody();

@@ -246,7 +246,7 @@ describe('GRPO updates through update graphs on webgpu', () => {
 });
 
 describe('sampling with decode graphs on webgpu', () => {
-  it('samples the tokens and log-probs of tfjs-run decode steps, and a longer sample makes no more kernel calls (its extra steps are replayed)', async (ctx) => {
+  it('samples the tokens and log-probs of tfjs-run decode steps, and a longer sample makes no more kernel calls than one more recording (its extra steps are replayed)', async (ctx) => {
     if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
     const { sample } = await import('../../../src/runtime/rl/sampler.js');
     const { Rng } = await import('../../../src/runtime/rng.js');
@@ -268,9 +268,12 @@ describe('sampling with decode graphs on webgpu', () => {
         const graphed = await counted(16, greedy, true);
         expect(graphed.s.tokens).toEqual(eager.s.tokens);
         for (let i = 0; i < prompts.length; i++) for (let j = 0; j < 16; j++) expect(Math.abs(graphed.s.logps[i]![j]! - eager.s.logps[i]![j]!)).toBeLessThan(1e-5);
+        // 8 more tokens cost 8 decode steps' calls through tfjs, and at most one through a graph (a
+        // longer run may record once more before two recordings agree: the pool settles at its own pace).
         const short = await counted(8, greedy, true);
-        expect(graphed.kernels).toBe(short.kernels);
-        expect(eager.kernels).toBeGreaterThan(short.kernels);
+        const perToken = (eager.kernels - (await counted(8, greedy, false)).kernels) / 8;
+        expect(perToken).toBeGreaterThan(20);
+        expect(graphed.kernels - short.kernels).toBeLessThanOrEqual(perToken);
       }
     } finally {
       engine.runKernel = runKernel;
