@@ -62,6 +62,11 @@ if [ "${1:-all}" = graphs ]; then
     step "host-$preset" 30 node dist/bench/profile-step.js --host --backend webgpu --preset $preset --json
     for us in 250 1000; do SIRIC_WEBGPU_SUBMIT_US=$us step "submit-$preset-$us" 30 node bin/siric.js bench --backend webgpu --preset $preset --reps 5 --json; done
   done
+  # Kernel times (timestamps) of the small step, with our segment sum and with tfjs's (the embedding gradient).
+  export SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis disable-dawn-features=timestamp_quantization'
+  step profile-small 30 node dist/bench/profile-step.js --backend webgpu --preset small
+  SIRIC_WEBGPU_SEGMENT_SUM=builtin step profile-small-segbuiltin 30 node dist/bench/profile-step.js --backend webgpu --preset small
+  unset SIRIC_DAWN_FLAGS
   step shape-0.5b 60 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
   step shape-1.5b 70 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
   cat "$out/steps.log"

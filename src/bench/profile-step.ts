@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertDeviceHealthy, releaseBackend, selectBackend, type BackendRequest } from '../runtime/backend.js';
 import { sample } from '../runtime/rl/sampler.js';
+import { useStepGraphs } from '../runtime/webgpu-graph.js';
 import { Rng } from '../runtime/rng.js';
 import { buildMlpStep, buildTrainStep, makeModel, PRESETS } from './train-bench.js';
 
@@ -303,6 +304,7 @@ async function main(): Promise<void> {
   else {
     process.stdout.write(`${report.backend}  ${preset}: step ${report.step_ms} ms wall, ${report.kernels_per_step} kernels, ${report.kernel_ms_total} ms in kernels; one tiny op ${report.per_op_us} µs, one read-back ${report.readback_ms} ms\n`);
     process.stdout.write(`  submit batch ${String(report.submit_batch)}; one step with API timing ${report.instrumented_step_ms} ms: ${JSON.stringify(api)}\n`);
+    if (useStepGraphs()) process.stdout.write('  (the timed steps replay as step graphs, whose calls bypass the API timing; the kernel list below ran through tfjs under tf.profile; SIRIC_WEBGPU_GRAPHS=0 times a step through tfjs)\n');
     for (const k of kinds.slice(0, 25)) process.stdout.write(`  ${k.name.padEnd(28)} ${String(k.count).padStart(5)}× ${k.ms.toFixed(3).padStart(9)} ms  ${k.shapes}\n`);
   }
   await releaseBackend();

@@ -328,12 +328,14 @@ export class StepGraph<I extends string = string, O extends string = string> {
         t.dispose();
       }
     }
-    if (webgpu && this.frozen) {
+    // Under tf.profile the kernels run through tfjs, one by one, to be timed.
+    const profiling = (tf.engine() as unknown as { state: { profiling: boolean } }).state.profiling;
+    if (webgpu && this.frozen && !profiling) {
       const why = this.invalidReason();
       if (!why) return this.replay();
       this.drop(why);
     }
-    return this.eager(webgpu);
+    return this.eager(webgpu && !profiling);
   }
 
   /** Frees the inputs, outputs and reserved buffers. */

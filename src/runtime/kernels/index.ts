@@ -12,6 +12,7 @@ import { registerWebgpuAdamKernels } from './webgpu-adamw.js';
 import { registerWebgpuRowKernels } from './webgpu-rows.js';
 import { registerWebgpuVocabKernels } from './webgpu-vocab.js';
 import { registerWebgpuKernels } from './webgpu-matmul.js';
+import { registerWebgpuSegmentSum } from './webgpu-segment-sum.js';
 
 export { segmentSumInto, unsortedSegmentSumCpu, unsortedSegmentSumWasm } from './unsorted-segment-sum.js';
 
@@ -45,8 +46,8 @@ export function registerTrainingKernels(): string[] {
     tf.registerKernel({ kernelName: r.kernelName, backendName: r.backendName, kernelFunc: r.kernelFunc });
     done.push(`${r.kernelName}@${r.backendName}`);
   }
-  // BatchMatMul@webgpu replaces a builtin that exists only once the webgpu package is imported: a no-op before that, so call again after it.
-  done.push(...registerWebgpuKernels());
+  // BatchMatMul@webgpu and UnsortedSegmentSum@webgpu replace builtins that exist only once the webgpu package is imported: a no-op before that, so call again after it.
+  done.push(...registerWebgpuKernels(), ...registerWebgpuSegmentSum());
   // Kernels of our own names for webgpu (AdamW's fused update): registering them needs no package.
   done.push(...registerWebgpuAdamKernels(), ...registerWebgpuRowKernels(), ...registerWebgpuVocabKernels());
   return done;

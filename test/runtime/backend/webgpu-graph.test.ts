@@ -172,7 +172,7 @@ describe('step graphs on webgpu', () => {
     g.dispose();
   }, 60_000);
 
-  it('a replayed graph follows its inputs, its outputs read back fresh values at every run, and a trimmed pool does not stop it', async (ctx) => {
+  it('a replayed graph follows its inputs, its outputs read back fresh values at every run, a trimmed pool does not stop it, and tf.profile sees its kernels', async (ctx) => {
     if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
     const w = tf.variable(tf.tensor1d([1, 1, 1, 1]));
     const g = new StepGraph({ inputs: { x: { shape: [4], dtype: 'float32' } }, state: () => [w], body: (x) => ({ y: tf.add(tf.mul(x.x!, 2), 1) }) });
@@ -188,6 +188,14 @@ describe('step graphs on webgpu', () => {
     expect(trimGpuBufferPool(0)).toBeGreaterThan(0);
     for (let i = 0; i < 3; i++) expect([...(await g.run({ x: Float32Array.from([i, 1, 2, 3]) }).y!.data())]).toEqual([2 * i + 1, 3, 5, 7]);
     expect(g.status().ready).toBe(true);
+    expect(g.status().replayed).toBe(replayed + 3);
+    // Under tf.profile a run goes through tfjs, so that its kernels are seen and timed.
+    let y: tf.Tensor | undefined;
+    const prof = await tf.profile(() => {
+      y = g.run({ x: Float32Array.from([1, 1, 1, 1]) }).y!;
+    });
+    expect(prof.kernels.map((k) => k.name)).toContain('Add');
+    expect([...(await y!.data())]).toEqual([3, 3, 3, 3]);
     expect(g.status().replayed).toBe(replayed + 3);
     assertDeviceHealthy();
     g.dispose();

@@ -1,0 +1,98 @@
+// UnsortedSegmentSum on webgpu for small tables: the gradient of an embedding lookup,
+// out[ids[n], :] += x[n, :], when the table has few rows (the toy vocabularies of the presets and
+// the quickstart). tfjs's kernel transposes x, adds every element into the output with a float
+// compare-and-swap loop, and transposes back. With 8192 tokens over 64 rows, 128 tokens contend
+// for every output row: on the H100 it took 1.38 ms of the small preset's 10.8 ms of kernels
+// (docs/benchmarks.md, call D).
+//
+// Here one workgroup owns one output row (a block of its columns) and reads the ids in tiles through
+// workgroup memory; each thread sums its column over the tokens of that row, in token order. No
+// atomics, no transposes, and the sum is deterministic. Not yet timed on a GPU: on the software
+// device (llvmpipe, where atomics are cheap and barriers are not) it is slower than tfjs's, which
+// says nothing about a GPU; SIRIC_WEBGPU_SEGMENT_SUM=builtin selects tfjs's for the comparison. The scan reads every id once per row, so for a large table (a real
+// vocabulary, where contention is low anyway) tfjs's own kernel runs instead.
+import * as tf from '@tensorflow/tfjs';
+import { REDUCE, RowProgram, WG } from './webgpu-rows.js';
+import type { WebgpuBackendLike } from './webgpu-matmul.js';
+
+/** Most output rows this kernel takes; above, tfjs's atomic kernel. */
+export const SEGMENT_SUM_MAX_ROWS = 4096;
+
+/**
+ * One workgroup per (output row, block of WG columns): thread t of block b sums column b·WG + t of
+ * its row over the tokens, reading the ids in tiles of WG through workgroup memory.
+ */
+class SegmentSumProgram extends RowProgram {
+  shaderKey = 'siricSegmentSum';
+  variableNames = ['X', 'Ids'];
+  uniforms = 'blocks : i32, n : i32, cols : i32, colBlocks : i32,';
+  getUserCode(): string {
+    return `
+  ${REDUCE}
+  var<workgroup> tile : array<i32, ${WG}>;
+  fn main() {
+    let at = rowIndex(uniforms.blocks);
+    let v = at.x / uniforms.colBlocks;
+    let c = (at.x % uniforms.colBlocks) * ${WG} + i32(localIndex);
+    let D = uniforms.cols;
+    let N = uniforms.n;
+    let inside = c < D;
+    var acc = 0.0;
+    for (var n0 = 0; n0 < N; n0 = n0 + ${WG}) {
+      let n = n0 + i32(localIndex);
+      tile[localIndex] = select(-1, Ids[min(n, N - 1)], n < N);
+      workgroupBarrier();
+      for (var j = 0; j < ${WG}; j = j + 1) {
+        if (tile[j] == v && inside) { acc = acc + X[(n0 + j) * D + c]; }
+      }
+      workgroupBarrier();
+    }
+    if (at.y == 1 && inside) { setOutputAtIndex(v * D + c, acc); }
+  }`;
+  }
+}
+
+let builtin: tf.KernelFunc | undefined;
+
+interface SegmentSumArgs {
+  inputs: { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  backend: WebgpuBackendLike;
+  attrs: { numSegments: number };
+}
+
+/** Whether our kernel takes this problem (else tfjs's). */
+export function segmentSumApplies(x: tf.TensorInfo, ids: tf.TensorInfo, numSegments: number): boolean {
+  // SIRIC_WEBGPU_SEGMENT_SUM=builtin: tfjs's kernel always (to compare the two on a GPU).
+  if (process.env['SIRIC_WEBGPU_SEGMENT_SUM'] === 'builtin') return false;
+  return x.dtype === 'float32' && ids.dtype === 'int32' && ids.shape.length === 1 && x.shape.length >= 1 && x.shape[0] === ids.shape[0] && numSegments >= 1 && numSegments <= SEGMENT_SUM_MAX_ROWS && x.shape[0]! > 0;
+}
+
+export function segmentSumWebgpu(args: SegmentSumArgs): tf.TensorInfo {
+  const { x, segmentIds } = args.inputs;
+  const V = args.attrs.numSegments;
+  if (!segmentSumApplies(x, segmentIds, V)) {
+    if (!builtin) throw new Error('UnsortedSegmentSum@webgpu: the builtin kernel was not captured');
+    return builtin(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  }
+  const N = x.shape[0]!;
+  const rest = x.shape.slice(1);
+  const D = rest.reduce((a, b) => a * b, 1);
+  const colBlocks = Math.ceil(D / WG);
+  const int = (v: number) => ({ type: 'int32' as const, data: [v] });
+  return args.backend.runWebGPUProgram(new SegmentSumProgram([V, ...rest], V * colBlocks), [x, segmentIds], 'float32', [int(V * colBlocks), int(N), int(D), int(colBlocks)]);
+}
+
+/** tfjs's own UnsortedSegmentSum@webgpu (for comparisons); undefined before the replacement was registered. */
+export function builtinSegmentSumWebgpu(): tf.KernelFunc | undefined {
+  return builtin;
+}
+
+/** Replaces UnsortedSegmentSum@webgpu (capturing the builtin first); a no-op before the webgpu package is loaded. */
+export function registerWebgpuSegmentSum(): string[] {
+  const existing = tf.getKernel(tf.UnsortedSegmentSum, 'webgpu');
+  if (!existing || existing.kernelFunc === (segmentSumWebgpu as unknown as tf.KernelFunc)) return [];
+  builtin = existing.kernelFunc;
+  tf.unregisterKernel(tf.UnsortedSegmentSum, 'webgpu');
+  tf.registerKernel({ kernelName: tf.UnsortedSegmentSum, backendName: 'webgpu', kernelFunc: segmentSumWebgpu as unknown as tf.KernelFunc });
+  return [`${tf.UnsortedSegmentSum}@webgpu`];
+}

@@ -1,0 +1,83 @@
+// UnsortedSegmentSum on webgpu (src/runtime/kernels/webgpu-segment-sum.ts) against a JavaScript sum
+// in token order: columns fewer than a workgroup, more than one pass of columns, token counts that
+// are no multiple of the tile, ids out of range (dropped), a row no token names, rank-3 inputs,
+// and a table above the size limit (tfjs's kernel). And the gather gradient it serves, against cpu.
+// Runs on the software device (SIRIC_WEBGPU_ADAPTER=gles) where Mesa's GL is installed.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
+import { SEGMENT_SUM_MAX_ROWS } from '../../../src/runtime/kernels/webgpu-segment-sum.js';
+import { Rng } from '../../../src/runtime/rng.js';
+
+process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
+
+let gpuReason: string | undefined;
+beforeAll(async () => {
+  try {
+    await selectBackend('webgpu');
+  } catch (e) {
+    gpuReason = String((e as Error)?.message ?? e).split('\n')[0];
+  }
+}, 60_000);
+afterAll(async () => {
+  await releaseBackend();
+});
+
+const rng = new Rng(5);
+
+/** out[ids[n]] += x[n] in token order, ids outside [0, V) dropped. */
+function reference(x: Float32Array, ids: Int32Array, V: number, D: number): Float32Array {
+  const out = new Float32Array(V * D);
+  ids.forEach((s, n) => {
+    if (s < 0 || s >= V) return;
+    for (let d = 0; d < D; d++) out[s * D + d] = Math.fround(out[s * D + d]! + x[n * D + d]!);
+  });
+  return out;
+}
+
+describe('UnsortedSegmentSum on webgpu', () => {
+  for (const [N, inner, V] of [
+    [130, [5], 7],
+    [64, [64], 3],
+    [333, [300], 11],
+    [200, [4, 9], 16],
+    [97, [8], SEGMENT_SUM_MAX_ROWS + 5],
+  ] as const) {
+    it(`${N} tokens of [${inner.join(', ')}] into ${V} rows`, async (ctx) => {
+      if (gpuReason) ctx.skip(`webgpu unavailable: ${gpuReason}`);
+      const D = inner.reduce((a, b) => a * b, 1);
+      const x = Float32Array.from({ length: N * D }, () => rng.normal());
+      // Mostly in range; some -1 and V (dropped; tfjs's kernel wraps V to 0, so not above the limit); row 1 named by no token.
+      const tooBig = V <= SEGMENT_SUM_MAX_ROWS ? V : -1;
+      const ids = Int32Array.from({ length: N }, (_, n) => (n % 17 === 0 ? -1 : n % 23 === 0 ? tooBig : [0, 2, 3, V - 1][n % 4]! % V));
+      const got = tf.unsortedSegmentSum(tf.tensor(x, [N, ...inner]), tf.tensor1d(ids, 'int32'), V);
+      expect(got.shape).toEqual([V, ...inner]);
+      const g = (await got.data()) as Float32Array;
+      const want = reference(x, ids, V, D);
+      // Our kernel sums in token order, as the reference: equal. tfjs's atomic one (above the limit) to rounding.
+      if (V <= SEGMENT_SUM_MAX_ROWS) expect(g).toEqual(want);
+      else for (let i = 0; i < want.length; i++) expect(Math.abs(g[i]! - want[i]!)).toBeLessThan(1e-4);
+      got.dispose();
+    });
+  }
+
+  it('gives an embedding lookup the cpu backend\'s gradient', async (ctx) => {
+    if (gpuReason) ctx.skip(`webgpu unavailable: ${gpuReason}`);
+    const V = 40;
+    const D = 24;
+    const table = Float32Array.from({ length: V * D }, () => rng.normal());
+    const ids = Int32Array.from({ length: 500 }, () => rng.int(V));
+    const dy = Float32Array.from({ length: 500 * D }, () => rng.normal());
+    const grad = async (): Promise<Float32Array> => {
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(ids, 'int32')), tf.tensor2d(dy, [500, D]))))(tf.tensor2d(table, [V, D]));
+      const out = (await g.data()) as Float32Array;
+      g.dispose();
+      return out;
+    };
+    const gpu = await grad();
+    await selectBackend('cpu');
+    const cpu = await grad();
+    await selectBackend('webgpu');
+    for (let i = 0; i < cpu.length; i++) expect(Math.abs(gpu[i]! - cpu[i]!)).toBeLessThan(1e-4);
+  });
+});
