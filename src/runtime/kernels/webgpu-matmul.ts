@@ -667,10 +667,19 @@ export function builtinBatchMatMulWebgpu(): tf.KernelFunc | undefined {
  * names registered by this call.
  */
 export function registerWebgpuKernels(): string[] {
-  const existing = tf.getKernel(tf.BatchMatMul, 'webgpu');
-  if (!existing || existing.kernelFunc === (batchMatMulWebgpu as unknown as tf.KernelFunc)) return [];
-  builtinKernel = existing.kernelFunc;
-  tf.unregisterKernel(tf.BatchMatMul, 'webgpu');
-  tf.registerKernel({ kernelName: tf.BatchMatMul, backendName: 'webgpu', kernelFunc: batchMatMulWebgpu as unknown as tf.KernelFunc });
-  return [`${tf.BatchMatMul}@webgpu`];
+  return replaceWebgpuKernel(tf.BatchMatMul, batchMatMulWebgpu as unknown as tf.KernelFunc, (b) => (builtinKernel = b));
+}
+
+/**
+ * Replaces a builtin webgpu kernel with `ours`, handing the builtin to `keep` first (ours falls back
+ * to it). Does nothing (returns []) until @tensorflow/tfjs-backend-webgpu has been imported, and
+ * nothing once done. Returns the `Kernel@backend` names registered by this call.
+ */
+export function replaceWebgpuKernel(name: string, ours: tf.KernelFunc, keep: (builtin: tf.KernelFunc) => void): string[] {
+  const existing = tf.getKernel(name, 'webgpu');
+  if (!existing || existing.kernelFunc === ours) return [];
+  keep(existing.kernelFunc);
+  tf.unregisterKernel(name, 'webgpu');
+  tf.registerKernel({ kernelName: name, backendName: 'webgpu', kernelFunc: ours });
+  return [`${name}@webgpu`];
 }

@@ -13,7 +13,7 @@
 // vocabulary, where contention is low anyway) tfjs's own kernel runs instead.
 import * as tf from '@tensorflow/tfjs';
 import { REDUCE, RowProgram, WG } from './webgpu-rows.js';
-import type { WebgpuBackendLike } from './webgpu-matmul.js';
+import { replaceWebgpuKernel, type WebgpuBackendLike } from './webgpu-matmul.js';
 
 /** Most output rows this kernel takes; above, tfjs's atomic kernel. */
 export const SEGMENT_SUM_MAX_ROWS = 4096;
@@ -89,10 +89,5 @@ export function builtinSegmentSumWebgpu(): tf.KernelFunc | undefined {
 
 /** Replaces UnsortedSegmentSum@webgpu (capturing the builtin first); a no-op before the webgpu package is loaded. */
 export function registerWebgpuSegmentSum(): string[] {
-  const existing = tf.getKernel(tf.UnsortedSegmentSum, 'webgpu');
-  if (!existing || existing.kernelFunc === (segmentSumWebgpu as unknown as tf.KernelFunc)) return [];
-  builtin = existing.kernelFunc;
-  tf.unregisterKernel(tf.UnsortedSegmentSum, 'webgpu');
-  tf.registerKernel({ kernelName: tf.UnsortedSegmentSum, backendName: 'webgpu', kernelFunc: segmentSumWebgpu as unknown as tf.KernelFunc });
-  return [`${tf.UnsortedSegmentSum}@webgpu`];
+  return replaceWebgpuKernel(tf.UnsortedSegmentSum, segmentSumWebgpu as unknown as tf.KernelFunc, (b) => (builtin = b));
 }

@@ -4,26 +4,14 @@
 // embedding's backward as the exact adjoint of its forward. Runs on the software device
 // (SIRIC_WEBGPU_ADAPTER=gles) where Mesa's GL is installed; skipped with the reason elsewhere.
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
+import { describe, expect, it } from 'vitest';
+import { useWebgpu } from '../../helpers/webgpu.js';
 import { MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
 import { PICK, TOKEN_LOGP, TOKEN_LOGP_DX } from '../../../src/runtime/kernels/webgpu-vocab.js';
 import { Rng } from '../../../src/runtime/rng.js';
 import { targetLogProbs, tokenLogProbs } from '../../../src/runtime/rl/loss.js';
 
-process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
-
-let gpuReason: string | undefined;
-beforeAll(async () => {
-  try {
-    await selectBackend('webgpu');
-  } catch (e) {
-    gpuReason = String((e as Error)?.message ?? e).split('\n')[0];
-  }
-}, 60_000);
-afterAll(async () => {
-  await releaseBackend();
-});
+const webgpu = useWebgpu();
 
 const rng = new Rng(21);
 const rand = (shape: number[], scale = 1): tf.Tensor => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * scale), shape);
@@ -48,7 +36,7 @@ describe('webgpu row kernels', () => {
     [3, 200],
   ] as const) {
     it(`RMSNorm's 1/√(mean(x²)+ε) and input gradient, ${rows} rows of ${cols}`, async (ctx) => {
-      if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+      if (webgpu.unavailable()) return ctx.skip(`no WebGPU device: ${webgpu.unavailable()}`);
       const eps = 1e-6;
       const [x, w, dy] = [rand([rows, cols]), rand([cols]), rand([rows, cols])];
       const r = run(RMS_INV, { x }, { eps });
@@ -63,7 +51,7 @@ describe('webgpu row kernels', () => {
   }
 
   it('rotary embedding forward equals x·cos + rot(x)·sin, and backward is its adjoint', async (ctx) => {
-    if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+    if (webgpu.unavailable()) return ctx.skip(`no WebGPU device: ${webgpu.unavailable()}`);
     const [B, n, T, hd] = [2, 3, 5, 8];
     const x = rand([B, n, T, hd]);
     const cos = rand([B, 1, T, hd]);
@@ -88,7 +76,7 @@ describe('webgpu row kernels', () => {
 
   for (const perBatch of [false, true]) {
     it(`masked softmax and its gradient, ${perBatch ? 'a mask per batch row' : 'one mask for all'}, with a fully masked row`, async (ctx) => {
-      if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+      if (webgpu.unavailable()) return ctx.skip(`no WebGPU device: ${webgpu.unavailable()}`);
       const [B, G, g, T, S] = [2, 2, 2, 3, 70];
       const scale = 0.3;
       const x = rand([B, G, g * T, S], 3);
@@ -110,7 +98,7 @@ describe('webgpu row kernels', () => {
     [4, 5],
   ] as const) {
     it(`token log-prob and entropy of softmax(x/0.7) and their gradients, ${rows} rows of ${V}`, async (ctx) => {
-      if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+      if (webgpu.unavailable()) return ctx.skip(`no WebGPU device: ${webgpu.unavailable()}`);
       const temperature = 0.7;
       const x = rand([rows, V], 4);
       const tg = tf.tensor1d(Int32Array.from({ length: rows }, () => rng.int(V)), 'int32');
@@ -132,7 +120,7 @@ describe('webgpu row kernels', () => {
   }
 
   it('SwiGLU g·σ(g)·u and both gradients against autodiff of the composite', async (ctx) => {
-    if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+    if (webgpu.unavailable()) return ctx.skip(`no WebGPU device: ${webgpu.unavailable()}`);
     const [g, u, dy] = [rand([37, 11], 3), rand([37, 11]), rand([37, 11])];
     const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.mul(tf.mul(a, tf.sigmoid(a)), b);
     await close(run(SWIGLU, { g, u }), f(g, u));
@@ -142,7 +130,7 @@ describe('webgpu row kernels', () => {
   });
 
   it('tokenLogProbs and targetLogProbs on webgpu (the row kernels) give the op chain\'s log-probs and entropies', async (ctx) => {
-    if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+    if (webgpu.unavailable()) return ctx.skip(`no WebGPU device: ${webgpu.unavailable()}`);
     const [N, T, V] = [3, 4, 19];
     const logits = rand([N, T, V], 2) as tf.Tensor3D;
     const tgt = tf.tensor2d(Int32Array.from({ length: N * T }, () => rng.int(V)), [N, T], 'int32');
@@ -158,7 +146,7 @@ describe('webgpu row kernels', () => {
     [5, 10],
   ] as const) {
     it(`picks each row's token and log-prob as the sampler's reference does, greedy and by inverse CDF, ${B} rows of ${V}`, async (ctx) => {
-      if (gpuReason) return ctx.skip(`no WebGPU device: ${gpuReason}`);
+      if (webgpu.unavailable()) return ctx.skip(`no WebGPU device: ${webgpu.unavailable()}`);
       const temperature = 0.8;
       const x = rand([B, V], 2);
       const xs = (await x.data()) as Float32Array;

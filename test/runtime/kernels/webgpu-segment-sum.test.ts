@@ -4,24 +4,13 @@
 // and a table above the size limit (tfjs's kernel). And the gather gradient it serves, against cpu.
 // Runs on the software device (SIRIC_WEBGPU_ADAPTER=gles) where Mesa's GL is installed.
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../../../src/runtime/backend.js';
+import { useWebgpu } from '../../helpers/webgpu.js';
 import { SEGMENT_SUM_MAX_ROWS } from '../../../src/runtime/kernels/webgpu-segment-sum.js';
 import { Rng } from '../../../src/runtime/rng.js';
 
-process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
-
-let gpuReason: string | undefined;
-beforeAll(async () => {
-  try {
-    await selectBackend('webgpu');
-  } catch (e) {
-    gpuReason = String((e as Error)?.message ?? e).split('\n')[0];
-  }
-}, 60_000);
-afterAll(async () => {
-  await releaseBackend();
-});
+const webgpu = useWebgpu();
 
 const rng = new Rng(5);
 
@@ -44,7 +33,7 @@ describe('UnsortedSegmentSum on webgpu', () => {
     [97, [8], SEGMENT_SUM_MAX_ROWS + 5],
   ] as const) {
     it(`${N} tokens of [${inner.join(', ')}] into ${V} rows`, async (ctx) => {
-      if (gpuReason) ctx.skip(`webgpu unavailable: ${gpuReason}`);
+      if (webgpu.unavailable()) ctx.skip(`webgpu unavailable: ${webgpu.unavailable()}`);
       const D = inner.reduce((a, b) => a * b, 1);
       const x = Float32Array.from({ length: N * D }, () => rng.normal());
       // Mostly in range; some -1 and V (dropped; tfjs's kernel wraps V to 0, so not above the limit); row 1 named by no token.
@@ -62,7 +51,7 @@ describe('UnsortedSegmentSum on webgpu', () => {
   }
 
   it('gives an embedding lookup the cpu backend\'s gradient', async (ctx) => {
-    if (gpuReason) ctx.skip(`webgpu unavailable: ${gpuReason}`);
+    if (webgpu.unavailable()) ctx.skip(`webgpu unavailable: ${webgpu.unavailable()}`);
     const V = 40;
     const D = 24;
     const table = Float32Array.from({ length: V * D }, () => rng.normal());
