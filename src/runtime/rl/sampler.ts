@@ -116,10 +116,10 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
   const V = model.config.vocab_size;
   const next = new Int32Array(B);
   const nextPos = new Int32Array(B);
-  // On webgpu with the fixed cache and the token chosen on the device, a decode step does the same
+  // On webgpu with the fixed cache and the choice made on the device, a decode step does the same
   // thing at every token: it runs as a step graph (recorded, then replayed: webgpu-graph.ts), its
   // changing values (tokens, positions, mask, the cache row, the uniform draws) as inputs.
-  const graphed = fixed && onDevice && hasRowKernels() && (o.greedy || (o.topK <= 0 && o.topP >= 1)) && useStepGraphs();
+  const graphed = fixed && onDevice && hasRowKernels() && useStepGraphs();
   const decode = graphed ? decodeGraph(model, cache!, B, capacity!, o) : undefined;
   try {
     for (let step = 0; step < maxNew; step++) {
@@ -179,11 +179,16 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
 
 /**
  * One decode step of a fixed cache as a step graph: forward one token per row with the cache written
- * in place, then the on-device choice (greedy, or the inverse CDF at the row's uniform draw).
+ * in place, then the choice as pickOnDevice makes it. Greedy or plain sampling: the on-device choice
+ * (the inverse CDF at the row's uniform draw). Top-k / top-p: the top candidates and log Z come back
+ * and the choice finishes in JavaScript (the logits stay an output, read only for a row whose
+ * nucleus is not among the candidates).
  */
 function decodeGraph(model: Transformer, cache: KvCache, B: number, S: number, o: SampleOptions) {
   const T = o.greedy ? 1 : o.temperature;
   const V = model.config.vocab_size;
+  const onDevicePick = o.greedy || (o.topK <= 0 && o.topP >= 1);
+  const k = candidatesOf(V, o);
   let length = 0; // cache rows filled before the step (checked by writeKvRows, not recorded)
   const graph = new StepGraph({
     inputs: {
@@ -194,23 +199,30 @@ function decodeGraph(model: Transformer, cache: KvCache, B: number, S: number, o
       u: { shape: [B], dtype: 'float32' },
     },
     state: () => [...cache.k, ...cache.v],
-    body: (x) => {
+    body: (x): Record<string, tf.Tensor> => {
       const r = model.forward({ ids: x.ids as tf.Tensor2D, positions: x.pos as tf.Tensor2D, mask: x.mask as tf.Tensor4D, cache: { k: cache.k, v: cache.v, length }, cacheAt: x.at! });
       const logits = r.logits.reshape([B, V]);
-      return { picked: tf.engine().runKernel(PICK, { x: logits, u: x.u! }, { temperature: T, greedy: o.greedy } as unknown as tf.NamedAttrMap) as tf.Tensor };
+      if (onDevicePick) return { picked: tf.engine().runKernel(PICK, { x: logits, u: x.u! }, { temperature: T, greedy: o.greedy } as unknown as tf.NamedAttrMap) as tf.Tensor };
+      return { ...topCandidates(logits, k, T), logits };
     },
   });
   const at = new Int32Array(1);
   const u = new Float32Array(B);
   return {
     async step(ids: Int32Array, pos: Int32Array, mask: Float32Array, cached: number, done: readonly boolean[]): Promise<Array<Choice | null>> {
-      // One uniform per live row, drawn in row order as pickOnDevice and the host path draw them.
+      // One uniform per live row, drawn in row order as pickOnDevice and the host path draw them
+      // (top-k / top-p draw theirs in chooseAmong, as pickOnDevice does).
       u.fill(0);
-      if (!o.greedy) for (let b = 0; b < B; b++) if (!done[b]) u[b] = o.rng.float();
+      if (onDevicePick && !o.greedy) for (let b = 0; b < B; b++) if (!done[b]) u[b] = o.rng.float();
       length = cached;
       at[0] = cached;
-      const vals = (await graph.run({ ids, pos, mask, at, u }).picked!.data()) as Float32Array;
-      return done.map((d, b) => (d ? null : { token: vals[2 * b]!, logp: vals[2 * b + 1]! }));
+      const out = graph.run({ ids, pos, mask, at, u });
+      if (onDevicePick) {
+        const vals = (await out['picked']!.data()) as Float32Array;
+        return done.map((d, b) => (d ? null : { token: vals[2 * b]!, logp: vals[2 * b + 1]! }));
+      }
+      const [vals, idx, lz] = (await Promise.all([out['values']!.data(), out['indices']!.data(), out['logZ']!.data()])) as [Float32Array, Int32Array, Float32Array];
+      return chooseAmong(vals, idx, lz, k, V, done, o, async () => (await out['logits']!.data()) as Float32Array);
     },
     dispose: () => graph.dispose(),
   };
@@ -264,17 +276,34 @@ async function pickOnDevice(logits: tf.Tensor2D, done: readonly boolean[], o: Pi
     packed.dispose();
     return done.map((d, b) => (d ? null : { token: vals[2 * b]!, logp: vals[2 * b + 1]! }));
   }
-  const k = Math.min(V, o.topK > 0 ? o.topK : DEVICE_CANDIDATES);
+  const k = candidatesOf(V, o);
   const [values, indices, logZ] = tf.tidy(() => {
-    const scaled = T === 1 ? logits : tf.div(logits, T);
-    const top = tf.topk(scaled, k, true);
-    return [top.values, top.indices, tf.logSumExp(scaled, 1)];
+    const c = topCandidates(logits, k, T);
+    return [c.values, c.indices, c.logZ];
   });
   const [vals, ids, lz] = (await Promise.all([values.data(), indices.data(), logZ.data()])) as [Float32Array, Int32Array, Float32Array];
   tf.dispose([values, indices, logZ]);
+  return chooseAmong(vals, ids, lz, k, V, done, o, async () => (await logits.data()) as Float32Array);
+}
+
+/** How many candidates top-k / top-p reads back per row. */
+const candidatesOf = (V: number, o: PickOptions): number => Math.min(V, o.topK > 0 ? o.topK : DEVICE_CANDIDATES);
+
+/** The top k of logits / T per row, sorted, and log Z of each whole row. */
+function topCandidates(logits: tf.Tensor, k: number, T: number): { values: tf.Tensor; indices: tf.Tensor; logZ: tf.Tensor } {
+  const scaled = T === 1 ? logits : tf.div(logits, T);
+  const top = tf.topk(scaled, k, true);
+  return { values: top.values, indices: top.indices, logZ: tf.logSumExp(scaled, 1) };
+}
+
+/**
+ * Each live row's token among its candidates (pickAmong); a row whose nucleus is not inside them
+ * is picked from its whole row of logits, read only then.
+ */
+async function chooseAmong(vals: Float32Array, ids: Int32Array, lz: Float32Array, k: number, V: number, done: readonly boolean[], o: PickOptions, wholeLogits: () => Promise<Float32Array>): Promise<Array<Choice | null>> {
   const out: Array<Choice | null> = [];
   let whole: Float32Array | undefined;
-  for (let b = 0; b < B; b++) {
+  for (let b = 0; b < done.length; b++) {
     if (done[b]) {
       out.push(null);
       continue;
@@ -282,7 +311,7 @@ async function pickOnDevice(logits: tf.Tensor2D, done: readonly boolean[], o: Pi
     const got = pickAmong(vals.subarray(b * k, (b + 1) * k), ids.subarray(b * k, (b + 1) * k), lz[b]!, k < V && o.topK <= 0, o);
     if (got) out.push(got);
     else {
-      whole ??= (await logits.data()) as Float32Array;
+      whole ??= await wholeLogits();
       out.push(pick(whole.subarray(b * V, (b + 1) * V), o));
     }
   }

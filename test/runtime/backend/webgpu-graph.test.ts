@@ -254,7 +254,7 @@ describe('GRPO updates through update graphs on webgpu', () => {
 });
 
 describe('sampling with decode graphs on webgpu', () => {
-  it('samples the tokens and log-probs of tfjs-run decode steps, and a longer sample makes no more kernel calls than one more recording (its extra steps are replayed)', async (ctx) => {
+  it('samples the tokens and log-probs of tfjs-run decode steps (greedy, sampled, top-p, top-k), and a longer sample makes no more kernel calls than one more recording (its extra steps are replayed)', async (ctx) => {
     if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
     const { sample } = await import('../../../src/runtime/rl/sampler.js');
     const { Rng } = await import('../../../src/runtime/rng.js');
@@ -264,14 +264,16 @@ describe('sampling with decode graphs on webgpu', () => {
     const runKernel = engine.runKernel.bind(engine);
     let kernels = 0;
     engine.runKernel = ((...a: unknown[]) => (kernels++, (runKernel as (...x: unknown[]) => unknown)(...a))) as typeof engine.runKernel;
-    const counted = async (maxNew: number, greedy: boolean, graphs: boolean) => {
+    type Mode = { greedy: boolean; topP: number; topK: number };
+    const counted = async (maxNew: number, mode: Mode, graphs: boolean) => {
       process.env['SIRIC_WEBGPU_GRAPHS'] = graphs ? '1' : '0';
       const k0 = kernels;
-      const s = await sample(m, prompts, { maxNew, eos: -1, pad: 0, greedy, temperature: 0.8, topP: 1, topK: 0, rng: new Rng(11) });
+      const s = await sample(m, prompts, { maxNew, eos: -1, pad: 0, temperature: 0.8, ...mode, rng: new Rng(11) });
       return { s, kernels: kernels - k0 };
     };
     try {
-      for (const greedy of [true, false]) {
+      // Greedy and plain sampling choose on the device; top-p and top-k read candidates back.
+      for (const greedy of [{ greedy: true, topP: 1, topK: 0 }, { greedy: false, topP: 1, topK: 0 }, { greedy: false, topP: 0.9, topK: 0 }, { greedy: false, topP: 1, topK: 5 }]) {
         const eager = await counted(16, greedy, false);
         const graphed = await counted(16, greedy, true);
         expect(graphed.s.tokens).toEqual(eager.s.tokens);
