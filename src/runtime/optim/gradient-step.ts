@@ -46,8 +46,9 @@ export class GradientStep<I extends string, O extends string = never> {
           for (const [k, t] of Object.entries(out) as [string, tf.Tensor][]) if (k !== 'loss') tf.keep(t);
           return out.loss;
         }, vars);
+        // A parameter the loss does not reach has no gradient: AdamW leaves it (and its moments) alone.
         let named = new Map<string, tf.Tensor>();
-        for (const [k, v] of o.params) named.set(k, grads[v.name]!);
+        for (const [k, v] of o.params) if (grads[v.name]) named.set(k, grads[v.name]!);
         let gradNorm: tf.Tensor | undefined;
         if (o.clip !== undefined) ({ grads: named, norm: gradNorm } = clipOnDevice(named, o.clip));
         o.optimizer.applyStep(named);
@@ -71,12 +72,17 @@ export class GradientStep<I extends string, O extends string = never> {
   }
 }
 
-/** Sequence lengths are padded up to a multiple of this (fewer shapes, fewer graphs to record). */
+/** Sequence lengths are padded up to a multiple of at least this (fewer shapes, fewer graphs to record). */
 export const LENGTH_BUCKET = 32;
 
-/** The padded length for a batch whose longest sequence is L, within the model's positions. */
+/**
+ * The padded length for a batch whose longest sequence is L, within the model's positions: a
+ * multiple of LENGTH_BUCKET, or of an eighth of L's power of two for long sequences (at most 1/8
+ * padding, and few shapes across a long budget's range: 8k to 16k tokens is 8 of them).
+ */
 export function bucketLength(L: number, maxPositions: number): number {
-  return Math.max(L, Math.min(Math.ceil(L / LENGTH_BUCKET) * LENGTH_BUCKET, maxPositions));
+  const step = Math.max(LENGTH_BUCKET, 2 ** (Math.floor(Math.log2(Math.max(1, L))) - 3));
+  return Math.max(L, Math.min(Math.ceil(L / step) * step, maxPositions));
 }
 
 /** Most graphs a GradientSteps keeps: each holds the buffers of one step of its shape. */
