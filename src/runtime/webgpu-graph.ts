@@ -241,6 +241,12 @@ export interface StepGraphOptions<I extends string, O extends string> {
   state: () => tf.Tensor[];
   /** The step: tfjs ops on the inputs; its results as tensors (everything else it makes is freed). */
   body: (inputs: Record<I, tf.Tensor>) => Record<O, tf.Tensor>;
+  /**
+   * Tensors made once that the body reads (a causal mask): owned by the graph and freed with it.
+   * Made inside the body instead, they would be uploaded again at every run, and a replay would
+   * write their bytes again.
+   */
+  constants?: tf.Tensor[];
 }
 
 export interface StepGraphStatus {
@@ -300,9 +306,9 @@ export class StepGraph<I extends string = string, O extends string = string> {
     liveGraphs.add(this);
   }
 
-  /** Tensors this graph holds now (inputs, and the last run's outputs). */
+  /** Tensors this graph holds now (inputs, constants, and the last run's outputs). */
   heldTensors(): number {
-    return Object.keys(this.inputTensors).length + (this.outputs ? Object.keys(this.outputs).length : 0);
+    return Object.keys(this.inputTensors).length + (this.outputs ? Object.keys(this.outputs).length : 0) + (this.opts.constants?.length ?? 0);
   }
 
   status(): StepGraphStatus {
@@ -344,6 +350,7 @@ export class StepGraph<I extends string = string, O extends string = string> {
     this.unfreeze();
     tf.dispose(Object.values(this.inputTensors) as tf.Tensor[]);
     if (this.outputs) tf.dispose(Object.values(this.outputs) as tf.Tensor[]);
+    tf.dispose(this.opts.constants ?? []);
     this.outputs = undefined;
     this.disposed = true;
     liveGraphs.delete(this);

@@ -26,6 +26,8 @@ export interface GradientStepOptions<I extends string, O extends string> {
   loss: (x: Record<I, tf.Tensor>) => { loss: tf.Scalar } & Record<O, tf.Tensor>;
   /** Clip the gradients to this global norm (null: measure the norm only; undefined: neither). */
   clip?: number | null;
+  /** Tensors made once that the loss reads (StepGraphOptions.constants): freed with the step. */
+  constants?: tf.Tensor[];
 }
 
 export class GradientStep<I extends string, O extends string = never> {
@@ -37,6 +39,7 @@ export class GradientStep<I extends string, O extends string = never> {
     this.optimizer = o.optimizer;
     this.graph = new StepGraph({
       inputs: o.inputs,
+      ...(o.constants ? { constants: o.constants } : {}),
       state: () => [...vars, ...o.optimizer.stateTensors()],
       body: (x) => {
         let out: { loss: tf.Scalar } & Record<O, tf.Tensor> = undefined as never;

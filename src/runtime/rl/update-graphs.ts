@@ -73,13 +73,15 @@ export class UpdateGraphs {
     const int: GraphInputSpec = { shape: [N, L], dtype: 'int32' };
     const float: GraphInputSpec = { shape: [N, L], dtype: 'float32' };
     const inputs = { ids: int, positions: int, targets: int, old: float, adv: { shape: [N], dtype: 'float32' }, mask: float, ...(withRef ? { ref: float } : {}) } as Record<Inputs, GraphInputSpec>;
+    const mask = buildMask([new Uint8Array(L).fill(1)], 0, L); // causal, the same for every row
     return new GradientStep<Inputs, Outputs>({
       params: this.model.params,
       optimizer: this.optimizer,
       inputs,
       clip: st.optimizer.grad_clip,
+      constants: [mask],
       loss: (x) => {
-        const { logits } = this.model.forward({ ids: x.ids as tf.Tensor2D, positions: x.positions as tf.Tensor2D, mask: buildMask([new Uint8Array(L).fill(1)], 0, L) });
+        const { logits } = this.model.forward({ ids: x.ids as tf.Tensor2D, positions: x.positions as tf.Tensor2D, mask });
         const { logp, entropy } = tokenLogProbs(logits, x.targets as tf.Tensor2D, T);
         const out = policyLoss({
           logpNew: logp,

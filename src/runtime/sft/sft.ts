@@ -36,13 +36,15 @@ export function sftGraphs(model: Transformer, optimizer: AdamW, stage: IRTrain):
   return new GradientSteps<SftInputs>((key) => {
     const [N, L] = key.split('x').map(Number) as [number, number];
     const int: GraphInputSpec = { shape: [N, L], dtype: 'int32' };
+    const causal = causalMask(N, L);
     return new GradientStep<SftInputs>({
       params: model.params,
       optimizer,
       inputs: { ids: int, positions: int, targets: int, mask: { shape: [N, L], dtype: 'float32' } },
       clip: stage.optimizer.grad_clip,
+      constants: [causal],
       loss: (x) => {
-        const { logits } = model.forward({ ids: x.ids as tf.Tensor2D, positions: x.positions as tf.Tensor2D, mask: causalMask(N, L) });
+        const { logits } = model.forward({ ids: x.ids as tf.Tensor2D, positions: x.positions as tf.Tensor2D, mask: causal });
         const logp = targetLogProbs(logits, x.targets as tf.Tensor2D);
         return { loss: tf.div(tf.neg(tf.sum(tf.mul(logp, x.mask))), tf.maximum(tf.sum(x.mask), 1)) as tf.Scalar };
       },
