@@ -39,6 +39,7 @@ export const PRESETS: Record<string, Preset> = {
 
 /** The MLP language model of ../shared/gpu/README.md's measurements: a pure matmul-bound step. */
 export const MLP_PRESET = { model: 'mlp', vocab: 2048, d_model: 512, tokens: 128, batch: 64 } as const;
+export interface MlpSizes { vocab: number; d_model: number; tokens: number; batch: number }
 
 /** Every preset name `siric bench --preset` takes. */
 export const PRESET_NAMES = [...Object.keys(PRESETS), 'mlp'];
@@ -172,12 +173,12 @@ export async function measureMlp(backend: string, n: number) {
 }
 
 /** The MLP step as a function (for the benchmark and the profiler) and what frees its tensors. */
-export function buildMlpStep(): { step: () => Promise<void>; dispose: () => void; status: () => StepGraphStatus; params: number } {
-  const { vocab: V, d_model: D, tokens: T, batch: B } = MLP_PRESET;
+export function buildMlpStep(sizes: MlpSizes = MLP_PRESET): { step: () => Promise<void>; dispose: () => void; status: () => StepGraphStatus; params: number } {
+  const { vocab: V, d_model: D, tokens: T, batch: B } = sizes;
   const rng = new Rng(0);
   const init = (shape: number[], std: number): tf.Variable => {
     const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * std);
-    return tf.variable(tf.tensor(data, shape), true);
+    return tf.tidy(() => tf.variable(tf.tensor(data, shape), true)); // the initial tensor freed with it
   };
   const w = new Map<string, tf.Variable>([
     ['emb', init([V, D], 0.02)],
