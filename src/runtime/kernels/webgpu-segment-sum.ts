@@ -1,22 +1,28 @@
-// UnsortedSegmentSum on webgpu for small tables: the gradient of an embedding lookup,
-// out[ids[n], :] += x[n, :], when the table has few rows (the toy vocabularies of the presets and
-// the quickstart). tfjs's kernel transposes x, adds every element into the output with a float
-// compare-and-swap loop, and transposes back. With 8192 tokens over 64 rows, 128 tokens contend
-// for every output row: on the H100 it took 1.38 ms of the small preset's 10.8 ms of kernels
-// (docs/benchmarks.md, call D).
+// UnsortedSegmentSum on webgpu when many tokens share each output row: the gradient of an embedding
+// lookup, out[ids[n], :] += x[n, :], with a small table (the toy vocabularies of the presets and the
+// quickstart). tfjs's kernel transposes x, adds every element into the output with a float
+// compare-and-swap loop, and transposes back; with 8192 tokens over 64 rows, 128 tokens contend for
+// every output row, and the loop spins.
 //
 // Here one workgroup owns one output row (a block of its columns) and reads the ids in tiles through
 // workgroup memory; each thread sums its column over the tokens of that row, in token order. No
-// atomics, no transposes, and the sum is deterministic. Not yet timed on a GPU: on the software
-// device (llvmpipe, where atomics are cheap and barriers are not) it is slower than tfjs's, which
-// says nothing about a GPU; SIRIC_WEBGPU_SEGMENT_SUM=builtin selects tfjs's for the comparison. The scan reads every id once per row, so for a large table (a real
-// vocabulary, where contention is low anyway) tfjs's own kernel runs instead.
+// atomics, no transposes, and the sum is deterministic. But every workgroup scans every id, so its
+// cost grows with rows × tokens, while the atomics' grows with the contention per row. Measured on
+// an H100 (docs/benchmarks.md, "Step graphs on the H100"): 8192 tokens over 64 rows (128 per row),
+// ours 0.15 ms against tfjs's 1.33 ms; 8192 tokens over 2048 rows (4 per row), ours 2.32 ms against
+// tfjs's 0.20–0.33 ms. So ours takes a problem only with at least MIN_TOKENS_PER_ROW tokens per row.
+// SIRIC_WEBGPU_SEGMENT_SUM=builtin selects tfjs's always, for comparisons.
 import * as tf from '@tensorflow/tfjs';
 import { REDUCE, RowProgram, WG } from './webgpu-rows.js';
 import { replaceWebgpuKernel, type WebgpuBackendLike } from './webgpu-matmul.js';
 
 /** Most output rows this kernel takes; above, tfjs's atomic kernel. */
 export const SEGMENT_SUM_MAX_ROWS = 4096;
+/**
+ * Fewest tokens per output row (on average) for which this kernel is taken: between the 4 per row
+ * where tfjs's was 7–11× faster and the 128 per row where ours was 9× faster, on an H100.
+ */
+export const SEGMENT_SUM_MIN_TOKENS_PER_ROW = 32;
 
 /**
  * One workgroup per (output row, block of WG columns): thread t of block b sums column b·WG + t of
@@ -64,7 +70,7 @@ interface SegmentSumArgs {
 export function segmentSumApplies(x: tf.TensorInfo, ids: tf.TensorInfo, numSegments: number): boolean {
   // SIRIC_WEBGPU_SEGMENT_SUM=builtin: tfjs's kernel always (to compare the two on a GPU).
   if (process.env['SIRIC_WEBGPU_SEGMENT_SUM'] === 'builtin') return false;
-  return x.dtype === 'float32' && ids.dtype === 'int32' && ids.shape.length === 1 && x.shape.length >= 1 && x.shape[0] === ids.shape[0] && numSegments >= 1 && numSegments <= SEGMENT_SUM_MAX_ROWS && x.shape[0]! > 0;
+  return x.dtype === 'float32' && ids.dtype === 'int32' && ids.shape.length === 1 && x.shape.length >= 1 && x.shape[0] === ids.shape[0] && numSegments >= 1 && numSegments <= SEGMENT_SUM_MAX_ROWS && x.shape[0]! >= SEGMENT_SUM_MIN_TOKENS_PER_ROW * numSegments;
 }
 
 export function segmentSumWebgpu(args: SegmentSumArgs): tf.TensorInfo {
