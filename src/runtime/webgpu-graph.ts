@@ -95,8 +95,14 @@ interface Hooks {
   orig: Originals;
   /** The buffers each bind group binds. */
   bindGroupBuffers: WeakMap<object, GpuBuffer[]>;
-  /** Buffers reserved by live graphs → the graph. */
-  reserved: Map<GpuBuffer, StepGraph>;
+  /**
+   * Buffers reserved by live graphs → the graphs. A buffer a graph took out of the pool has that
+   * one graph; a held buffer (a weight, a cached uniform) may be bound by several, e.g. a training
+   * step and the decode steps that sample from the same weights.
+   */
+  reserved: Map<GpuBuffer, Set<StepGraph>>;
+  /** Reserved buffers that their holder released: back to the pool once no graph reserves them. */
+  orphans: Set<GpuBuffer>;
 }
 
 let recording: Recording | null = null;
@@ -199,16 +205,21 @@ function hooksFor(backend: GraphBackend): Hooks {
     recording?.acquired.add(b);
     return b;
   };
-  const reserved = new Map<GpuBuffer, StepGraph>();
+  const reserved = new Map<GpuBuffer, Set<StepGraph>>();
+  const orphans = new Set<GpuBuffer>();
   const release = pool.releaseBuffer.bind(pool);
   pool.releaseBuffer = (buffer, reuse) => {
-    const g = reserved.get(buffer);
-    // A buffer a graph binds was let go by its holder (a disposed tensor): the graph keeps it
-    // (so that nothing else is given it) until the graph drops its recording.
-    if (g) return g.heldBufferReleased(buffer);
+    const graphs = reserved.get(buffer);
+    // A buffer graphs bind was let go by its holder (a disposed tensor): the graphs keep it (so
+    // that nothing else is given it) until the last of them drops its recording.
+    if (graphs) {
+      orphans.add(buffer);
+      for (const g of graphs) g.heldBufferReleased(buffer);
+      return;
+    }
     release(buffer, reuse);
   };
-  const hooks: Hooks = { orig, bindGroupBuffers, reserved };
+  const hooks: Hooks = { orig, bindGroupBuffers, reserved, orphans };
   hooksByBackend.set(backend, hooks);
   return hooks;
 }
@@ -294,8 +305,11 @@ export class StepGraph<I extends string = string, O extends string = string> {
   private cacheClears = -1;
   private backend: GraphBackend | undefined;
   /** Buffers taken out of the pool for the frozen recording, and held buffers released since. */
-  private taken: GpuBuffer[] = [];
-  private orphaned: GpuBuffer[] = [];
+  private taken = new Set<GpuBuffer>();
+  /** Every buffer the frozen recording binds, copies or writes (reserved for it). */
+  private reserved: GpuBuffer[] = [];
+  /** Held buffers of the recording that their holder released since it was frozen. */
+  private orphaned = 0;
   private recordings = 0;
   private disposed = false;
   private readonly st: StepGraphStatus = { eager: 0, replayed: 0, ready: false, dispatches: 0 };
@@ -357,8 +371,13 @@ export class StepGraph<I extends string = string, O extends string = string> {
   }
 
   /** Called by the pool hook: a buffer this graph binds was released by whoever held it. */
-  heldBufferReleased(buffer: GpuBuffer): void {
-    this.orphaned.push(buffer);
+  heldBufferReleased(_buffer: GpuBuffer): void {
+    this.orphaned++;
+  }
+
+  /** Whether this graph took the buffer out of the pool (its own; no other graph may bind it). */
+  tookBuffer(buffer: GpuBuffer): boolean {
+    return this.taken.has(buffer);
   }
 
   private eager(webgpu: boolean): Record<O, tf.Tensor> {
@@ -438,8 +457,14 @@ export class StepGraph<I extends string = string, O extends string = string> {
     const pool = backend.bufferManager;
     const taken: GpuBuffer[] = [];
     for (const b of buffers) {
-      const other = hooks.reserved.get(b);
-      if (other && other !== this) return void this.giveUp(`not replayable: it uses a buffer another step graph uses`);
+      // A buffer free when this step ran, taken by another graph since: record again (the pool no
+      // longer hands it out, so the next recordings will not have it).
+      if ([...(hooks.reserved.get(b) ?? [])].some((g) => g !== this && g.tookBuffer(b))) {
+        this.previous = undefined;
+        this.recordings = 0;
+        this.st.reason = 'recording again: another step graph took one of its buffers';
+        return;
+      }
       const list = pool.freeBuffers.get(`${b.size}_${b.usage}`);
       const at = list?.indexOf(b) ?? -1;
       if (at >= 0) {
@@ -462,8 +487,13 @@ export class StepGraph<I extends string = string, O extends string = string> {
       pool.numUsedBuffers++;
       pool.numBytesUsed += b.size;
     }
-    for (const b of buffers) hooks.reserved.set(b, this);
-    this.taken = taken;
+    for (const b of buffers) {
+      const graphs = hooks.reserved.get(b) ?? new Set<StepGraph>();
+      graphs.add(this);
+      hooks.reserved.set(b, graphs);
+    }
+    this.reserved = [...buffers];
+    this.taken = new Set(taken);
     this.frozen = rec;
     this.backend = backend;
     this.stateIds = this.opts.state().map((t) => t.dataId);
@@ -479,7 +509,7 @@ export class StepGraph<I extends string = string, O extends string = string> {
     if (dispatchCacheStats().clears !== this.cacheClears) return 'the dispatch caches were cleared';
     const state = this.opts.state();
     if (state.length !== this.stateIds.length || state.some((t, i) => t.dataId !== this.stateIds[i])) return 'a state tensor was given new data';
-    if (this.orphaned.length > 0) return 'a tensor the step reads was disposed';
+    if (this.orphaned > 0) return 'a tensor the step reads was disposed';
     return undefined;
   }
 
@@ -494,11 +524,20 @@ export class StepGraph<I extends string = string, O extends string = string> {
     const backend = this.backend;
     if (!this.frozen || !backend) return;
     const hooks = hooksFor(backend);
-    for (const [b, g] of [...hooks.reserved]) if (g === this) hooks.reserved.delete(b);
     const alive = tf.backend() === (backend as unknown);
-    if (alive) for (const b of [...this.taken, ...this.orphaned]) backend.bufferManager.releaseBuffer(b);
-    this.taken = [];
-    this.orphaned = [];
+    const free: GpuBuffer[] = [...this.taken];
+    for (const b of this.reserved) {
+      const graphs = hooks.reserved.get(b);
+      graphs?.delete(this);
+      if (graphs && graphs.size > 0) continue;
+      hooks.reserved.delete(b);
+      // Released by its holder while reserved: the last graph to let go returns it.
+      if (hooks.orphans.delete(b)) free.push(b);
+    }
+    if (alive) for (const b of free) backend.bufferManager.releaseBuffer(b);
+    this.reserved = [];
+    this.taken = new Set();
+    this.orphaned = 0;
     this.frozen = undefined;
     this.previous = undefined;
     this.st.ready = false;

@@ -201,6 +201,35 @@ describe('step graphs on webgpu', () => {
     g.dispose();
     w.dispose();
   }, 60_000);
+
+  it('two graphs that read one weight both replay; the weight\'s buffer, disposed, returns to the pool only when the last of them lets go', async (ctx) => {
+    if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
+    const w = tf.tidy(() => tf.variable(tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9]))); // no other tensor shares its data
+    const spec = { x: { shape: [9], dtype: 'float32' as const } };
+    const a = new StepGraph({ inputs: spec, state: () => [w], body: (x) => ({ y: tf.mul(x.x!, w) }) });
+    const b = new StepGraph({ inputs: spec, state: () => [w], body: (x) => ({ y: tf.sub(x.x!, w) }) });
+    for (let i = 0; i < 6; i++) {
+      const x = Float32Array.from({ length: 9 }, (_, j) => i + j);
+      expect([...(await a.run({ x }).y!.data())]).toEqual([...x].map((v, j) => v * (j + 1)));
+      expect([...(await b.run({ x }).y!.data())]).toEqual([...x].map((v, j) => v - (j + 1)));
+    }
+    expect(a.status()).toMatchObject({ ready: true });
+    expect(b.status()).toMatchObject({ ready: true });
+    expect(a.status().replayed).toBeGreaterThan(0);
+    expect(b.status().replayed).toBeGreaterThan(0);
+    const { bufferOf, flushRecorded } = await import('../../../src/runtime/kernels/webgpu-inplace.js');
+    const buffer = bufferOf(w) as { size: number; usage: number };
+    const pool = (tf.backend() as unknown as { bufferManager: { freeBuffers: Map<string, object[]> } }).bufferManager;
+    // tfjs releases a disposed tensor's buffer at its next submit.
+    const inPool = () => (flushRecorded(), (pool.freeBuffers.get(`${buffer.size}_${buffer.usage}`) ?? []).includes(buffer));
+    w.dispose();
+    expect(inPool()).toBe(false);
+    a.dispose();
+    expect(inPool()).toBe(false); // b still binds it
+    b.dispose();
+    expect(inPool()).toBe(true);
+    assertDeviceHealthy();
+  }, 60_000);
 });
 
 describe('GRPO updates through update graphs on webgpu', () => {
@@ -290,6 +319,55 @@ describe('sampling with decode graphs on webgpu', () => {
       delete process.env['SIRIC_WEBGPU_GRAPHS'];
     }
     assertDeviceHealthy();
+    m.dispose();
+  }, 120_000);
+
+  it('decode graphs and a live training graph over the same weights share their buffers: both keep replaying', async (ctx) => {
+    if (unavailable) ctx.skip(`webgpu unavailable: ${unavailable}`);
+    const { sample } = await import('../../../src/runtime/rl/sampler.js');
+    const { Rng } = await import('../../../src/runtime/rng.js');
+    const m = model();
+    const opt = new AdamW(m.params, { weightDecay: 0.01 });
+    const spec = { shape: [B, T], dtype: 'int32' as const };
+    const g = new GradientStep({
+      params: m.params,
+      optimizer: opt,
+      inputs: { ids: spec, pos: spec, tgt: spec },
+      loss: (x) => {
+        const { logits } = m.forward({ ids: x['ids'] as tf.Tensor2D, positions: x['pos'] as tf.Tensor2D, mask: buildMask([new Uint8Array(T).fill(1)], 0, T) });
+        return { loss: tf.neg(tf.mean(tokenLogProbs(logits, x['tgt'] as tf.Tensor2D).logp)) as tf.Scalar };
+      },
+    });
+    for (let s = 0; s < 5; s++) await g.run(data(s), 1e-2).loss.data();
+    expect(g.status()).toMatchObject({ ready: true });
+    const engine = tf.engine();
+    const runKernel = engine.runKernel.bind(engine);
+    let kernels = 0;
+    engine.runKernel = ((...a: unknown[]) => (kernels++, (runKernel as (...x: unknown[]) => unknown)(...a))) as typeof engine.runKernel;
+    const counted = async (maxNew: number, graphs: boolean) => {
+      process.env['SIRIC_WEBGPU_GRAPHS'] = graphs ? '1' : '0';
+      const k0 = kernels;
+      const s = await sample(m, [[1, 5, 6, 9, 4], [1, 7], [1, 8, 3]], { maxNew, eos: -1, pad: 0, temperature: 1, greedy: true, topP: 1, topK: 0, rng: new Rng(3) });
+      return { s, kernels: kernels - k0 };
+    };
+    try {
+      const eager16 = await counted(16, false);
+      const perToken = (eager16.kernels - (await counted(8, false)).kernels) / 8;
+      const graphed16 = await counted(16, true);
+      expect(graphed16.s.tokens).toEqual(eager16.s.tokens);
+      // The 8 extra decode steps replay: at most one more step through tfjs than 8 new tokens cost.
+      expect(graphed16.kernels - (await counted(8, true)).kernels).toBeLessThanOrEqual(perToken);
+    } finally {
+      engine.runKernel = runKernel;
+      delete process.env['SIRIC_WEBGPU_GRAPHS'];
+    }
+    // The training graph was not dropped by the decode graphs: its next steps are replays.
+    const before = g.status();
+    for (let s = 5; s < 7; s++) await g.run(data(s), 1e-2).loss.data();
+    expect(g.status()).toMatchObject({ ready: true, eager: before.eager, replayed: before.replayed + 2 });
+    assertDeviceHealthy();
+    g.dispose();
+    opt.dispose();
     m.dispose();
   }, 120_000);
 });
