@@ -18,6 +18,7 @@ import { parameterCount, Transformer } from './model/transformer.js';
 import { AdamW, lrAt } from './optim/adamw.js';
 import { buildRewards } from './rewards/index.js';
 import { grpoStep } from './rl/grpo.js';
+import { decodeGraphTotals } from './rl/sampler.js';
 import { UpdateGraphs } from './rl/update-graphs.js';
 import { tensorsHeldByStepGraphs } from './webgpu-graph.js';
 import { Rng } from './rng.js';
@@ -171,6 +172,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
     // Step graphs for the stage's updates (used on webgpu only; nothing is made until a step runs).
     const graphs = st.algorithm === 'grpo' ? new UpdateGraphs(model, optimizer, st) : sftGraphs(model, optimizer, st);
     o.sink({ type: 'stage_start', stage: st.name, algorithm: st.algorithm, steps: st.steps, start_step: st.start_step });
+    const decodedBefore = decodeGraphTotals();
     let lastPhase = -1;
     for (let k = resuming ? resume!.state.step : 0; k < st.steps; k++) {
       const g = st.start_step + k;
@@ -255,10 +257,12 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       await nextTick();
     }
     const graphStats = graphs.stats();
+    const decodedNow = decodeGraphTotals();
+    const decoded = { steps: decodedNow.steps - decodedBefore.steps, replayed: decodedNow.replayed - decodedBefore.replayed };
     graphs.dispose();
     optimizer.dispose();
     reference?.dispose();
-    o.sink({ type: 'stage_end', stage: st.name, ...(graphStats.updates > 0 ? { update_graphs: graphStats } : {}) });
+    o.sink({ type: 'stage_end', stage: st.name, ...(graphStats.updates > 0 ? { update_graphs: graphStats } : {}), ...(decoded.steps > 0 ? { decode_graphs: decoded } : {}) });
   }
   model.dispose();
   o.sink({ type: 'run_end', status, summary, run_dir: runDir });

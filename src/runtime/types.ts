@@ -175,6 +175,12 @@ export interface UpdateGraphStats {
   reason?: string;
 }
 
+/** How a stage's decode steps (rollouts and evals) ran on webgpu: how many were replayed step graphs. */
+export interface DecodeGraphStats {
+  steps: number;
+  replayed: number;
+}
+
 export type RunEvent =
   | { type: 'run_start'; pipeline: string; file: string; run_dir: string; backend: string; backend_notes: string[]; total_steps: number; resumed_from?: string }
   | { type: 'stage_start'; stage: string; algorithm: string; steps: number; start_step: number }
@@ -184,5 +190,5 @@ export type RunEvent =
   | { type: 'sample'; stage: string; step: number; prompt: string; response: string; reward: number; correct: boolean; truncated: boolean }
   | { type: 'checkpoint'; name: string; path: string; step: number; global_step: number; siri: 'low' | 'high' | null }
   | { type: 'warning'; message: string }
-  | { type: 'stage_end'; stage: string; update_graphs?: UpdateGraphStats }
+  | { type: 'stage_end'; stage: string; update_graphs?: UpdateGraphStats; decode_graphs?: DecodeGraphStats }
   | { type: 'run_end'; status: 'done' | 'stopped' | 'failed'; summary: EvalMetrics[]; run_dir: string };

@@ -1,5 +1,5 @@
 // The plain reporter: one line per step and per event, for logs, CI and pipes.
-import type { EvalMetrics, RunEvent, UpdateGraphStats } from '../runtime/types.js';
+import type { DecodeGraphStats, EvalMetrics, RunEvent, UpdateGraphStats } from '../runtime/types.js';
 
 const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
@@ -24,12 +24,22 @@ export function plainLine(e: RunEvent): string | undefined {
     case 'warning':
       return `warning: ${e.message}`;
     case 'stage_end':
-      return e.update_graphs ? graphLine(e.stage, e.update_graphs) : undefined;
+      return stageEndLines(e).join('\n') || undefined;
     case 'sample':
       return undefined;
     case 'run_end':
       return [summaryTable(e.summary), e.status === 'done' ? `done: ${e.run_dir}` : `stopped: the last checkpoint is in ${e.run_dir}/checkpoints`].filter(Boolean).join('\n');
   }
+}
+
+/** What a stage_end says: how its updates and decode steps ran on webgpu (none elsewhere). */
+export function stageEndLines(e: { stage: string; update_graphs?: UpdateGraphStats; decode_graphs?: DecodeGraphStats }): string[] {
+  return [e.update_graphs ? graphLine(e.stage, e.update_graphs) : '', e.decode_graphs ? decodeLine(e.stage, e.decode_graphs) : ''].filter(Boolean);
+}
+
+/** How a stage's decode steps (rollouts and evals) ran on webgpu. */
+export function decodeLine(stage: string, d: DecodeGraphStats): string {
+  return `${stage}: ${d.replayed} of ${d.steps} decode steps replayed as step graphs`;
 }
 
 /** How a stage's updates ran on webgpu (replayed step graphs or through tfjs). */

@@ -22,7 +22,7 @@ function webgpuUnavailable(): string | null {
   return r.status === 0 ? null : r.stderr.trim().split('\n').pop() || `exit ${r.status}`;
 }
 
-type Row = { type: string; stage?: string; metrics?: Record<string, number | null>; update_graphs?: { updates: number; replayed: number; reason?: string } };
+type Row = { type: string; stage?: string; metrics?: Record<string, number | null>; update_graphs?: { updates: number; replayed: number; reason?: string }; decode_graphs?: { steps: number; replayed: number } };
 function run(backend: string, extra: string[] = []): Row[] {
   const r = spawnSync(process.execPath, [BIN, 'run', 'test/fixtures/runtime/tiny.siri', '--backend', backend, '--out', path.join(out, backend), '--json', ...extra], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
@@ -59,6 +59,11 @@ describe('siric run on webgpu', () => {
     expect(graphs?.updates).toBe(8);
     expect(graphs?.replayed).toBeGreaterThan(0);
     expect(cpu.find((r) => r.type === 'stage_end' && r.stage === 'rl')?.update_graphs).toBeUndefined();
+    // Decode steps replay too, while the update graphs (which bind the same weights) are alive.
+    const decoded = gpu.find((r) => r.type === 'stage_end' && r.stage === 'rl')?.decode_graphs;
+    expect(decoded?.steps).toBeGreaterThan(0);
+    expect(decoded?.replayed).toBeGreaterThan(decoded!.steps / 2);
+    expect(cpu.find((r) => r.type === 'stage_end' && r.stage === 'rl')?.decode_graphs).toBeUndefined();
   }, 240_000);
 
   it('replays SFT steps as step graphs with the cpu backend\'s losses and gradient norms', (ctx) => {

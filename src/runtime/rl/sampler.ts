@@ -7,6 +7,7 @@ import { trimGpuBufferPool } from '../backend.js';
 import { hasRowKernels } from '../kernels/webgpu-rows.js';
 import { PICK } from '../kernels/webgpu-vocab.js';
 import type { Rng } from '../rng.js';
+import type { DecodeGraphStats } from '../types.js';
 import { buildMask, type KvCache, maskValues, type Transformer } from '../model/transformer.js';
 import { StepGraph, useStepGraphs } from '../webgpu-graph.js';
 
@@ -44,6 +45,14 @@ export interface Samples {
   logps: number[][];
   /** Hit maxNew without producing EOS. */
   truncated: boolean[];
+}
+
+/** Decode steps run by decode graphs in this process so far, and how many of them were replays. */
+const decodeTotals: DecodeGraphStats = { steps: 0, replayed: 0 };
+
+/** A copy of the process's decode-graph counts (a stage reports the change over its steps). */
+export function decodeGraphTotals(): DecodeGraphStats {
+  return { ...decodeTotals };
 }
 
 export async function sample(model: Transformer, prompts: readonly number[][], o: SampleOptions): Promise<Samples> {
@@ -224,7 +233,12 @@ function decodeGraph(model: Transformer, cache: KvCache, B: number, S: number, o
       const [vals, idx, lz] = (await Promise.all([out['values']!.data(), out['indices']!.data(), out['logZ']!.data()])) as [Float32Array, Int32Array, Float32Array];
       return chooseAmong(vals, idx, lz, k, V, done, o, async () => (await out['logits']!.data()) as Float32Array);
     },
-    dispose: () => graph.dispose(),
+    dispose: () => {
+      const st = graph.status();
+      decodeTotals.steps += st.eager + st.replayed;
+      decodeTotals.replayed += st.replayed;
+      graph.dispose();
+    },
   };
 }
 

@@ -2,7 +2,7 @@
 // can be tested on any moment of a run without running one.
 import type { IR, IRTrain } from '../../ir/graph.js';
 import type { EvalMetrics, RunEvent, StepMetrics } from '../../runtime/types.js';
-import { graphLine } from '../plain.js';
+import { stageEndLines } from '../plain.js';
 
 export interface Segment {
   stage: string;
@@ -85,7 +85,7 @@ export function reduce(s: TuiState, e: RunEvent, now: number): TuiState {
       next.log = [...s.log, `warning: ${e.message}`];
       break;
     case 'stage_end':
-      if (e.update_graphs) next.log = [...s.log, graphLine(e.stage, e.update_graphs)];
+      next.log = [...s.log, ...stageEndLines(e)];
       break;
     case 'run_end':
       next.status = e.status === 'done' ? 'done' : 'stopped';
