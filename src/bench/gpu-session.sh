@@ -4,7 +4,7 @@
 # important first. Every step's stdout/stderr lands in $OUT as it is written.
 # Here:   npm ci && npm run build && bash ../shared/gpu/bundle.sh
 # Device: carry [".gpu", "dist"], timeout_s 600, command
-#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead|next|diag|quick|round|final|graphs]
+#           bash .gpu/run.sh bash src/bench/gpu-session.sh [all|profile|overhead|next|diag|quick|round|final|graphs|ab|shapes|pipeline]
 # (profile: the PyTorch references, the profiles, the pipeline and the model shapes only;
 #  overhead: API time per step by submit batch; next: the follow-up the next session should run)
 # Results land in $OUT (JSON and logs), to be copied into docs/benchmarks.md and docs/real-models.md.
@@ -50,25 +50,54 @@ if [ "${1:-all}" = diag ]; then
   cat "$out/steps.log"
   exit 0
 fi
-# graphs (session 4): the step ratios with step graphs (replayed steps and decode steps), against the
-# same benchmark without them, the pipeline against cpu, the host's share of a step, the submit
-# threshold, and the real shapes. About 4.5 minutes.
-if [ "${1:-all}" = graphs ]; then
-  step bench-webgpu 150 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 7 --json
-  SIRIC_WEBGPU_GRAPHS=0 step bench-webgpu-nographs 150 node bin/siric.js bench --backend webgpu --preset small,mlp --reps 5 --json
+# pipeline (session 4, fourth call): the quickstart and the tiny pipeline on webgpu after step graphs
+# share held buffers (decode graphs replay beside a live update graph), the tiny one against cpu.
+if [ "${1:-all}" = pipeline ]; then
+  step quickstart-webgpu 120 bash -c 'time node bin/siric.js run examples/quickstart.siri --backend webgpu --out /tmp/qs-gpu --json'
   step tiny-run-webgpu 40 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend webgpu --out /tmp/gpu-runs --json
   step tiny-run-cpu 25 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend cpu --out /tmp/cpu-runs --json
-  for preset in small mlp; do
-    step "host-$preset" 30 node dist/bench/profile-step.js --host --backend webgpu --preset $preset --json
-    for us in 250 1000; do SIRIC_WEBGPU_SUBMIT_US=$us step "submit-$preset-$us" 30 node bin/siric.js bench --backend webgpu --preset $preset --reps 5 --json; done
-  done
-  # Kernel times (timestamps) of the small step, with our segment sum and with tfjs's (the embedding gradient).
+  step ab-mlp 40 node dist/bench/ab-step.js --backend webgpu --preset mlp --n 40
+  cat "$out/steps.log"
+  exit 0
+fi
+# shapes (session 4, third call): the real shapes with 64 new tokens (16 left the recording of the
+# decode graph in every number), and the whole quickstart on webgpu.
+if [ "${1:-all}" = shapes ]; then
+  step shape-0.5b 80 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 64 --train 4x128
+  step shape-1.5b 100 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,64 --prompt 64 --new 64 --train 4x128
+  step quickstart-webgpu 170 bash -c 'time node bin/siric.js run examples/quickstart.siri --backend webgpu --out /tmp/qs-gpu --json'
+  cat "$out/steps.log"
+  exit 0
+fi
+# ab (session 4, second call): each step with and without step graphs interleaved in one process
+# (ab-step.js), after the segment-sum threshold; the MLP step's kernels; the benchmark again.
+if [ "${1:-all}" = ab ]; then
+  for preset in mlp small tiny; do step "ab-$preset" 60 node dist/bench/ab-step.js --backend webgpu --preset $preset --n 40; done
+  step host-mlp 30 node dist/bench/profile-step.js --host --backend webgpu --preset mlp --json
+  SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis disable-dawn-features=timestamp_quantization' step profile-mlp 30 node dist/bench/profile-step.js --backend webgpu --preset mlp
+  step bench-webgpu 150 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 9 --json
+  step ab-mlp-again 60 node dist/bench/ab-step.js --backend webgpu --preset mlp --n 40
+  cat "$out/steps.log"
+  exit 0
+fi
+# graphs (session 4): the step ratios with step graphs (replayed steps and decode steps), the
+# pipeline against cpu, the host's share of a step, kernel times, the same benchmark without
+# graphs, the real shapes, the submit threshold. Most important first; about 4.5 minutes.
+if [ "${1:-all}" = graphs ]; then
+  step bench-webgpu 150 node bin/siric.js bench --backend webgpu --preset tiny,small,mlp --reps 7 --json
+  step tiny-run-webgpu 40 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend webgpu --out /tmp/gpu-runs --json
+  step tiny-run-cpu 25 node bin/siric.js run test/fixtures/runtime/tiny.siri --backend cpu --out /tmp/cpu-runs --json
+  for preset in small mlp; do step "host-$preset" 30 node dist/bench/profile-step.js --host --backend webgpu --preset $preset --json; done
+  # Kernel times (timestamps) through tfjs; the small step with our segment sum and with tfjs's (the embedding gradient).
   export SIRIC_DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis disable-dawn-features=timestamp_quantization'
   step profile-small 30 node dist/bench/profile-step.js --backend webgpu --preset small
   SIRIC_WEBGPU_SEGMENT_SUM=builtin step profile-small-segbuiltin 30 node dist/bench/profile-step.js --backend webgpu --preset small
+  step profile-mlp 30 node dist/bench/profile-step.js --backend webgpu --preset mlp
   unset SIRIC_DAWN_FLAGS
+  SIRIC_WEBGPU_GRAPHS=0 step bench-webgpu-nographs 120 node bin/siric.js bench --backend webgpu --preset small,mlp --reps 5 --json
   step shape-0.5b 60 node dist/bench/shapes.js --shape qwen2-0.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
   step shape-1.5b 70 node dist/bench/shapes.js --shape qwen2-1.5b --backend webgpu --batch 1,64 --prompt 64 --new 16 --train 4x128
+  for us in 250 1000; do SIRIC_WEBGPU_SUBMIT_US=$us step "submit-small-$us" 30 node bin/siric.js bench --backend webgpu --preset small --reps 5 --json; done
   cat "$out/steps.log"
   exit 0
 fi

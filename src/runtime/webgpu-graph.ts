@@ -228,15 +228,18 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
 
 /** Where two recordings first differ (undefined: identical). */
 function firstDifference(a: Event[], b: Event[]): string | undefined {
-  if (a.length !== b.length) return `${a.length} and ${b.length} recorded calls`;
-  for (let i = 0; i < a.length; i++) {
+  const what = (e: Record<string, unknown>): string => `${String(e['k'])}${e['k'] === 'write' ? ` of ${(e['bytes'] as Uint8Array).length} bytes` : ''}`;
+  const counts = a.length === b.length ? '' : ` (${a.length} and ${b.length} recorded calls)`;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const x = a[i]! as Record<string, unknown>;
     const y = b[i]! as Record<string, unknown>;
+    if (x['k'] !== y['k']) return `call ${i} is a ${what(x)}, then a ${what(y)}${counts}`;
     for (const key of Object.keys(x)) {
       const same = key === 'bytes' ? sameBytes(x[key] as Uint8Array, y[key] as Uint8Array) : x[key] === y[key];
-      if (!same) return `call ${i} (${String(x['k'])}${x['k'] === 'write' ? ` of ${(x['bytes'] as Uint8Array).length} bytes` : ''}) differs in its ${key}`;
+      if (!same) return `call ${i} (${what(x)}) differs in its ${key}${counts}`;
     }
   }
+  if (counts) return `one recording ends at call ${Math.min(a.length, b.length)}${counts}`;
   return undefined;
 }
 
