@@ -41,6 +41,14 @@ describe('plain reporter', () => {
     expect(plainLine(events[6]!)).toBeUndefined();
   });
 
+  it('says at a stage end how its updates and decode steps ran on webgpu, and nothing elsewhere', () => {
+    expect(plainLine({ type: 'stage_end', stage: 'rl' })).toBeUndefined();
+    expect(plainLine({ type: 'stage_end', stage: 'rl', update_graphs: { updates: 240, replayed: 126, reason: 'two recordings differ: call 12 (bind) differs in its group' }, decode_graphs: { steps: 18776, replayed: 17824 } })).toBe(
+      'rl: 126 of 240 updates replayed as step graphs; the last through tfjs: two recordings differ: call 12 (bind) differs in its group\nrl: 17824 of 18776 decode steps replayed as step graphs',
+    );
+    expect(plainLine({ type: 'stage_end', stage: 'warmup', decode_graphs: { steps: 89, replayed: 85 } })).toBe('warmup: 85 of 89 decode steps replayed as step graphs');
+  });
+
   it('ends with the table of eval accuracy and mean tokens', () => {
     const t = summaryTable([evalRow]);
     expect(t).toContain('eval     after step  stage  when       accuracy  mean tokens  truncated');
