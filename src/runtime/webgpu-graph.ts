@@ -378,6 +378,13 @@ export class StepGraph<I extends string = string, O extends string = string> {
     this.orphaned++;
   }
 
+  /** Bytes of the buffers this graph took out of the pool (its intermediates): memory it alone holds. */
+  reservedBytes(): number {
+    let n = 0;
+    for (const b of this.taken) n += (b as { size?: number }).size ?? 0;
+    return n;
+  }
+
   /** Whether this graph took the buffer out of the pool (its own; no other graph may bind it). */
   tookBuffer(buffer: GpuBuffer): boolean {
     return this.taken.has(buffer);

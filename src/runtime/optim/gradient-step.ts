@@ -70,6 +70,11 @@ export class GradientStep<I extends string, O extends string = never> {
     return this.graph.status();
   }
 
+  /** GPU memory the step's graph alone holds (0 until it replays, and off webgpu). */
+  reservedBytes(): number {
+    return this.graph.reservedBytes();
+  }
+
   dispose(): void {
     this.graph.dispose();
   }
@@ -88,12 +93,24 @@ export function bucketLength(L: number, maxPositions: number): number {
   return Math.max(L, Math.min(Math.ceil(L / step) * step, maxPositions));
 }
 
-/** Most graphs a GradientSteps keeps: each holds the buffers of one step of its shape. */
-const MAX_SHAPES = 2;
+export interface GradientStepsOptions {
+  /** Most shapes kept (default 8). */
+  maxShapes?: number;
+  /**
+   * Above this many bytes of reserved GPU memory (the kept graphs' intermediates), shapes beyond
+   * the two most recently used are let go (default SIRIC_WEBGPU_GRAPH_MB, else 512 MB).
+   */
+  budgetBytes?: number;
+}
+
+/** Shapes kept whatever their memory: a stage alternating between two lengths keeps replaying. */
+const MIN_SHAPES = 2;
 
 /**
- * Gradient steps by batch shape, for a stage whose batches vary in length: at most MAX_SHAPES kept
- * (least recently used first out), with counts of the updates run and replayed.
+ * Gradient steps by batch shape, for a stage whose batches vary in length. Each step's graph holds
+ * the intermediate buffers of its shape, so the least recently used shapes are let go: beyond
+ * maxShapes, and beyond two while their memory is over the budget. A small model keeps a graph for
+ * every length bucket its updates use; a large one keeps two. Counts the updates run and replayed.
  */
 export class GradientSteps<I extends string, O extends string = never> {
   private readonly steps = new Map<string, GradientStep<I, O>>();
@@ -101,15 +118,30 @@ export class GradientSteps<I extends string, O extends string = never> {
   /** Replays by steps already let go. */
   private replayedBefore = 0;
   private reason: string | undefined;
+  private readonly maxShapes: number;
+  private readonly budgetBytes: number;
 
-  constructor(private readonly make: (key: string) => GradientStep<I, O>) {}
+  constructor(
+    private readonly make: (key: string) => GradientStep<I, O>,
+    o: GradientStepsOptions = {},
+  ) {
+    this.maxShapes = Math.max(1, o.maxShapes ?? 8);
+    const mb = Number(process.env['SIRIC_WEBGPU_GRAPH_MB']);
+    this.budgetBytes = o.budgetBytes ?? (Number.isFinite(mb) && mb >= 0 && process.env['SIRIC_WEBGPU_GRAPH_MB'] ? mb : 512) * 2 ** 20;
+  }
+
+  private reservedBytes(): number {
+    let n = 0;
+    for (const g of this.steps.values()) n += g.reservedBytes();
+    return n;
+  }
 
   /** One step of the graph for this shape key (made on first use). */
   run(key: string, values: Record<I, Float32Array | Int32Array>, lr: number): Record<O | 'loss' | 'gradNorm', tf.Tensor> {
     let g = this.steps.get(key);
     if (g) this.steps.delete(key); // re-inserted below: most recently used last
     else {
-      if (this.steps.size >= MAX_SHAPES) {
+      while (this.steps.size >= this.maxShapes || (this.steps.size >= MIN_SHAPES && this.reservedBytes() > this.budgetBytes)) {
         const [oldest, h] = this.steps.entries().next().value as [string, GradientStep<I, O>];
         this.replayedBefore += h.status().replayed;
         h.dispose();

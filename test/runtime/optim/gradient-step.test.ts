@@ -57,15 +57,18 @@ describe('GradientStep', () => {
     }
   });
 
-  it('keeps two shapes, the least recently used one let go first, and counts what it ran', () => {
+  it('keeps at most maxShapes shapes, the least recently used one let go first, and counts what it ran', () => {
     const p = params(3);
     const opt = new AdamW(p);
     const made: string[] = [];
-    const steps = new GradientSteps<'x'>((key) => {
-      made.push(key);
-      const n = Number(key);
-      return new GradientStep({ params: p, optimizer: opt, inputs: { x: { shape: [n, 4], dtype: 'float32' } }, loss: (t) => ({ loss: tf.mean(tf.matMul(t.x!, p.get('w')!)) as tf.Scalar }) });
-    });
+    const steps = new GradientSteps<'x'>(
+      (key) => {
+        made.push(key);
+        const n = Number(key);
+        return new GradientStep({ params: p, optimizer: opt, inputs: { x: { shape: [n, 4], dtype: 'float32' } }, loss: (t) => ({ loss: tf.mean(tf.matMul(t.x!, p.get('w')!)) as tf.Scalar }) });
+      },
+      { maxShapes: 2 },
+    );
     const before = tf.memory().numTensors;
     for (const n of [2, 3, 2, 5, 3]) steps.run(String(n), { x: new Float32Array(n * 4).fill(1) }, 1e-3);
     // 2, 3 made; 2 used again; 5 made (3 let go: least recently used); 3 made again.
@@ -75,6 +78,33 @@ describe('GradientStep', () => {
     expect(tf.memory().numTensors).toBe(before);
     opt.dispose();
     tf.dispose([...p.values()]);
+  });
+
+  it('keeps more shapes while their reserved memory fits the budget, and always the two most recently used', () => {
+    // Stand-ins for steps whose graphs hold 100 bytes each (reservedBytes is 0 off webgpu).
+    const live = new Set<string>();
+    const made: string[] = [];
+    const stub = (key: string) =>
+      ({
+        run: () => ({}),
+        status: () => ({ eager: 1, replayed: 0, ready: false, dispatches: 0 }),
+        reservedBytes: () => 100,
+        dispose: () => live.delete(key),
+      }) as unknown as GradientStep<'x'>;
+    const run = (budgetBytes: number, keys: string[]) => {
+      made.length = 0;
+      live.clear();
+      const steps = new GradientSteps<'x'>((key) => (made.push(key), live.add(key), stub(key)), { budgetBytes });
+      for (const k of keys) steps.run(k, { x: new Float32Array(1) }, 1e-3);
+      return [...live].sort();
+    };
+    // 250 bytes: a third shape is made (200 held), a fourth lets the oldest go (300 > 250).
+    expect(run(250, ['a', 'b', 'c', 'a', 'd'])).toEqual(['a', 'c', 'd']); // b: least recently used
+    expect(made).toEqual(['a', 'b', 'c', 'd']);
+    // A budget of nothing still keeps the two most recent shapes.
+    expect(run(0, ['a', 'b', 'c', 'd'])).toEqual(['c', 'd']);
+    // A large budget keeps every shape, up to maxShapes (8).
+    expect(run(1e9, 'abcdefghij'.split(''))).toEqual('cdefghij'.split(''));
   });
 });
 
