@@ -214,7 +214,7 @@ function hooksFor(backend: GraphBackend): Hooks {
     // that nothing else is given it) until the last of them drops its recording.
     if (graphs) {
       orphans.add(buffer);
-      for (const g of graphs) g.heldBufferReleased(buffer);
+      for (const g of graphs) g.heldBufferReleased();
       return;
     }
     release(buffer, reuse);
@@ -307,7 +307,7 @@ export class StepGraph<I extends string = string, O extends string = string> {
   private stateIds: object[] = [];
   private cacheClears = -1;
   private backend: GraphBackend | undefined;
-  /** Buffers taken out of the pool for the frozen recording, and held buffers released since. */
+  /** Buffers taken out of the pool for the frozen recording (its intermediates: this graph's alone). */
   private taken = new Set<GpuBuffer>();
   /** Every buffer the frozen recording binds, copies or writes (reserved for it). */
   private reserved: GpuBuffer[] = [];
@@ -374,7 +374,7 @@ export class StepGraph<I extends string = string, O extends string = string> {
   }
 
   /** Called by the pool hook: a buffer this graph binds was released by whoever held it. */
-  heldBufferReleased(_buffer: GpuBuffer): void {
+  heldBufferReleased(): void {
     this.orphaned++;
   }
 

@@ -126,8 +126,9 @@ export class GradientSteps<I extends string, O extends string = never> {
     o: GradientStepsOptions = {},
   ) {
     this.maxShapes = Math.max(1, o.maxShapes ?? 8);
-    const mb = Number(process.env['SIRIC_WEBGPU_GRAPH_MB']);
-    this.budgetBytes = o.budgetBytes ?? (Number.isFinite(mb) && mb >= 0 && process.env['SIRIC_WEBGPU_GRAPH_MB'] ? mb : 512) * 2 ** 20;
+    const env = process.env['SIRIC_WEBGPU_GRAPH_MB'];
+    const mb = env ? Number(env) : NaN;
+    this.budgetBytes = o.budgetBytes ?? (mb >= 0 ? mb : 512) * 2 ** 20;
   }
 
   private reservedBytes(): number {
