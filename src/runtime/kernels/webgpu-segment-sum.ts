@@ -10,7 +10,10 @@
 // cost grows with rows × tokens, while the atomics' grows with the contention per row. Measured on
 // an H100 (docs/benchmarks.md, "Step graphs on the H100"): 8192 tokens over 64 rows (128 per row),
 // ours 0.15 ms against tfjs's 1.33 ms; 8192 tokens over 2048 rows (4 per row), ours 2.32 ms against
-// tfjs's 0.20–0.33 ms. So ours takes a problem only with at least MIN_TOKENS_PER_ROW tokens per row.
+// tfjs's 0.20–0.33 ms. So ours takes a problem with at least MIN_TOKENS_PER_ROW tokens per row, or
+// one small enough that its scan is cheap whatever the contention (CHEAP_SCANS): one dispatch instead
+// of tfjs's three, and a sum in a fixed order where tfjs's atomics add in whatever order the GPU
+// runs them.
 // SIRIC_WEBGPU_SEGMENT_SUM=builtin selects tfjs's always, for comparisons.
 import * as tf from '@tensorflow/tfjs';
 import { REDUCE, RowProgram, WG } from './webgpu-rows.js';
@@ -23,6 +26,11 @@ export const SEGMENT_SUM_MAX_ROWS = 4096;
  * where tfjs's was 7–11× faster and the 128 per row where ours was 9× faster, on an H100.
  */
 export const SEGMENT_SUM_MIN_TOKENS_PER_ROW = 32;
+/**
+ * Id reads (rows × column blocks × tokens) below which ours runs at any contention: about 0.07 ms
+ * at the H100's measured rate (134 M reads took 2.32 ms), under tfjs's 0.2 ms.
+ */
+export const SEGMENT_SUM_CHEAP_SCANS = 2 ** 22;
 
 /**
  * One workgroup per (output row, block of WG columns): thread t of block b sums column b·WG + t of
@@ -70,7 +78,10 @@ interface SegmentSumArgs {
 export function segmentSumApplies(x: tf.TensorInfo, ids: tf.TensorInfo, numSegments: number): boolean {
   // SIRIC_WEBGPU_SEGMENT_SUM=builtin: tfjs's kernel always (to compare the two on a GPU).
   if (process.env['SIRIC_WEBGPU_SEGMENT_SUM'] === 'builtin') return false;
-  return x.dtype === 'float32' && ids.dtype === 'int32' && ids.shape.length === 1 && x.shape.length >= 1 && x.shape[0] === ids.shape[0] && numSegments >= 1 && numSegments <= SEGMENT_SUM_MAX_ROWS && x.shape[0]! >= SEGMENT_SUM_MIN_TOKENS_PER_ROW * numSegments;
+  if (!(x.dtype === 'float32' && ids.dtype === 'int32' && ids.shape.length === 1 && x.shape.length >= 1 && x.shape[0] === ids.shape[0] && numSegments >= 1 && numSegments <= SEGMENT_SUM_MAX_ROWS)) return false;
+  const N = x.shape[0]!;
+  const colBlocks = Math.ceil(x.shape.slice(1).reduce((a, b) => a * b, 1) / WG);
+  return N >= SEGMENT_SUM_MIN_TOKENS_PER_ROW * numSegments || numSegments * colBlocks * N <= SEGMENT_SUM_CHEAP_SCANS;
 }
 
 export function segmentSumWebgpu(args: SegmentSumArgs): tf.TensorInfo {

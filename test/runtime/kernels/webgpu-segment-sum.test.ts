@@ -1,8 +1,8 @@
 // UnsortedSegmentSum on webgpu (src/runtime/kernels/webgpu-segment-sum.ts) against a JavaScript sum
 // in token order: columns fewer than a workgroup, more than one pass of columns, token counts that
 // are no multiple of the tile, ids out of range (dropped), a row no token names, rank-3 inputs;
-// and where tfjs's kernel runs instead (few tokens per row, a table above the size limit), to
-// rounding. And the gather gradient it serves, against cpu.
+// and where tfjs's kernel runs instead (few tokens per row over a large scan, a table above the
+// size limit), to rounding. And the gather gradient it serves, against cpu.
 // Runs on the software device (SIRIC_WEBGPU_ADAPTER=gles) where Mesa's GL is installed.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -32,14 +32,16 @@ describe('UnsortedSegmentSum on webgpu', () => {
     [333, [300], 10],
     [200, [4, 9], 6],
     [97, [8], 16],
+    [2000, [8], 4000],
     [97, [8], SEGMENT_SUM_MAX_ROWS + 5],
   ] as const) {
     it(`${N} tokens of [${inner.join(', ')}] into ${V} rows`, async (ctx) => {
       if (webgpu.unavailable()) ctx.skip(`webgpu unavailable: ${webgpu.unavailable()}`);
       const D = inner.reduce((a, b) => a * b, 1);
       const x = Float32Array.from({ length: N * D }, () => rng.normal());
-      // The cases above are chosen on both sides of the kernel's threshold.
-      const ours = V <= SEGMENT_SUM_MAX_ROWS && N >= 32 * V;
+      // The cases above are chosen on both sides of the kernel's thresholds: many tokens per row, or
+      // a cheap scan (rows × column blocks of 64 × tokens ≤ 2^22); else tfjs's.
+      const ours = V <= SEGMENT_SUM_MAX_ROWS && (N >= 32 * V || V * Math.ceil(D / 64) * N <= 2 ** 22);
       // Mostly in range; some -1 and V (dropped; tfjs's kernel wraps V to 0, so only for ours); row 1 named by no token.
       const tooBig = ours ? V : -1;
       const ids = Int32Array.from({ length: N }, (_, n) => (n % 17 === 0 ? -1 : n % 23 === 0 ? tooBig : [0, 2, 3, V - 1][n % 4]! % V));
