@@ -45,7 +45,7 @@ function source(checkpoint: string, o: EvalOptions, runDirOf: (c: string) => str
 }
 
 export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<Outcome> {
-  const [{ evaluateCheckpoint, runDirOf }, { RunError }, { releaseBackend }] = await Promise.all([import('../runtime/evaluate.js'), import('../runtime/types.js'), import('../runtime/backend.js')]);
+  const [{ evaluateCheckpoint, runDirOf }, { RunError, formatRunError }, { releaseBackend }] = await Promise.all([import('../runtime/evaluate.js'), import('../runtime/types.js'), import('../runtime/backend.js')]);
   if (!fs.existsSync(checkpoint)) return fail(`checkpoint not found: ${checkpoint}`, 'checkpoints are folders like runs/<pipeline>/<id>/checkpoints/<name>');
   const src = source(checkpoint, o, runDirOf);
   if ('code' in src) return src;
@@ -72,7 +72,7 @@ export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<O
       (r.sampled ? row(`mean@${r.sampled.samples}`, r.sampled) : '');
     return { code: EXIT.ok, stdout };
   } catch (e) {
-    if (e instanceof RunError) return fail(e.message, e.hint);
+    if (e instanceof RunError) return { code: EXIT.errors, stderr: formatRunError(e) };
     throw e;
   } finally {
     await releaseBackend();

@@ -4,7 +4,7 @@ import { relative } from 'node:path';
 import { EXIT, type Outcome } from './common.js';
 
 export async function reportCommand(dirs: string[]): Promise<Outcome> {
-  const [{ writeReport }, { RunError }] = await Promise.all([import('../report/report.js'), import('../runtime/types.js')]);
+  const [{ writeReport }, { RunError, formatRunError }] = await Promise.all([import('../report/report.js'), import('../runtime/types.js')]);
   try {
     const { runs, files } = await writeReport(dirs);
     const show = (p: string): string => {
@@ -18,7 +18,7 @@ export async function reportCommand(dirs: string[]): Promise<Outcome> {
     const stdout = [files.budget, files.reward, files.efficiency, files.html].map((p) => `wrote ${show(p)}\n`).join('');
     return { code: EXIT.ok, stdout, ...(warnings ? { stderr: warnings } : {}) };
   } catch (e) {
-    if (e instanceof RunError) return { code: EXIT.errors, stderr: `error: ${e.message}\n${e.hint ? `  = help: ${e.hint}\n` : ''}` };
+    if (e instanceof RunError) return { code: EXIT.errors, stderr: formatRunError(e) };
     throw e;
   }
 }

@@ -1,5 +1,6 @@
 // Interfaces shared by the runtime's parts (data, rewards, tokenizer, model I/O, RL math, the
 // executor). The runtime reads only the execution graph (src/ir/graph.ts), never .siri source.
+import type { RuntimeCode } from './codes.js';
 
 // ---------- data ----------
 
@@ -24,15 +25,24 @@ export interface LoadedDataset {
   skipped: number;
 }
 
-/** A user-facing failure that names its place (file and line): printed without a stack trace. */
+/**
+ * A user-facing failure that names its place (file and line): printed without a stack trace, as
+ * `error[CODE]: message` (codes: runtime/codes.ts).
+ */
 export class RunError extends Error {
   constructor(
     message: string,
     readonly hint?: string,
+    readonly code: RuntimeCode = 'R0901',
   ) {
     super(message);
     this.name = 'RunError';
   }
+}
+
+/** How a RunError is printed by every command. */
+export function formatRunError(e: RunError): string {
+  return `error[${e.code}]: ${e.message}\n${e.hint ? `  = help: ${e.hint}\n` : ''}`;
 }
 
 // ---------- rewards ----------

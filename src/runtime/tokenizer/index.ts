@@ -65,7 +65,7 @@ export function loadTokenizerFile(file: string, opts: LoadTokenizerOptions = {})
   try {
     return loadTokenizer(json, opts);
   } catch (e) {
-    if (e instanceof RunError) throw new RunError(`${file}: ${e.message}`, e.hint);
+    if (e instanceof RunError) throw new RunError(`${file}: ${e.message}`, e.hint, e.code);
     throw e;
   }
 }
