@@ -225,6 +225,13 @@ export function budgetSpec(runs: readonly RunData[]): TopLevelSpec {
   return spec as unknown as TopLevelSpec;
 }
 
+/** The global steps of the RL (GRPO) stages of all runs, [first, last]: the only steps with a reward. */
+function rlSteps(runs: readonly RunData[]): [number, number] | undefined {
+  const rl = runs.flatMap((r) => trainNodes(r.ir)).filter((t) => t.algorithm === 'grpo');
+  if (rl.length === 0) return undefined;
+  return [Math.min(...rl.map((t) => t.start_step)), Math.max(...rl.map((t) => t.start_step + t.steps))];
+}
+
 /** Reward mean and (training) accuracy over global steps, RL steps only. */
 export function rewardSpec(runs: readonly RunData[]): TopLevelSpec {
   const multi = runs.length > 1;
@@ -247,7 +254,8 @@ export function rewardSpec(runs: readonly RunData[]): TopLevelSpec {
         data: { values },
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
-          x: { field: 'global_step', type: 'quantitative', title: 'Global step' },
+          // The x axis spans the RL stages: SFT steps have no reward to draw.
+          x: { field: 'global_step', type: 'quantitative', title: 'Global step', ...(rlSteps(runs) ? { scale: { domain: rlSteps(runs), nice: false, zero: false } } : {}) },
           y: { field: 'value', type: 'quantitative', title: 'Reward / accuracy' },
           detail: { field: 'run' },
           ...seriesEncoding(multi, 'Metric'),
@@ -279,7 +287,8 @@ export function efficiencySpec(runs: readonly RunData[]): TopLevelSpec {
     }
   }
   const color = { field: 'series', type: 'nominal', title: 'Run' };
-  const x = { field: 'response_len_mean', type: 'quantitative', title: 'Mean response tokens', scale: { zero: false } };
+  // From zero tokens: a spread of one token among twenty must not fill the chart.
+  const x = { field: 'response_len_mean', type: 'quantitative', title: 'Mean response tokens', scale: { zero: true } };
   const y = { field: 'accuracy', type: 'quantitative', title: 'Accuracy', axis: { format: '.0%' } };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -319,9 +328,9 @@ function esc(s: string): string {
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
-/** What an eval point marks: after SFT, the end of an RL phase, or the final eval. */
-export function evalPointLabel(run: RunData, e: EvalMetrics, isFinal: boolean): string {
-  if (isFinal) return 'final';
+/** What an eval point marks: after SFT, the end of an RL phase, or the final eval (only at the run's last step). */
+export function evalPointLabel(run: RunData, e: EvalMetrics): string {
+  if (e.step === run.ir.total_steps) return 'final';
   const stage = trainNodes(run.ir).find((t) => t.name === e.stage);
   if (stage && e.reason === 'stage_end') return stage.algorithm === 'sft' ? 'after SFT' : `end of ${stage.name}`;
   if (stage && e.reason === 'phase_end') {
@@ -333,14 +342,15 @@ export function evalPointLabel(run: RunData, e: EvalMetrics, isFinal: boolean): 
 
 function summaryTable(run: RunData): string {
   if (run.evals.length === 0) return '<p class="note">No evals in this run.</p>';
-  const last = Math.max(...run.evals.map((e) => e.step));
   const rows = run.evals
     .map((e) => {
-      const point = evalPointLabel(run, e, e.step === last);
+      const point = evalPointLabel(run, e);
       return `<tr><td>${esc(e.eval)}</td><td>${esc(point)}</td><td>${esc(e.stage ?? '')}</td><td class="n">${e.step}</td><td class="n">${pct(e.accuracy)}</td><td class="n">${e.response_len_mean.toFixed(1)}</td><td class="n">${pct(e.truncated_frac)}</td><td class="n">${e.n}</td></tr>`;
     })
     .join('\n');
-  return `<table>
+  const trained = run.train.at(-1)?.global_step ?? 0;
+  const stopped = trained < run.ir.total_steps ? `<p class="note">Stopped at step ${trained} of ${run.ir.total_steps}: no final eval yet.</p>\n` : '';
+  return `${stopped}<table>
 <thead><tr><th>Eval</th><th>Point</th><th>Stage</th><th>Global step</th><th>Accuracy</th><th>Mean tokens</th><th>Truncated</th><th>n</th></tr></thead>
 <tbody>
 ${rows}

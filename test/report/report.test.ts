@@ -6,6 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compile } from 'vega-lite';
+import { parse as parseVega, View } from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import { budgetSpec, efficiencySpec, readRun, readRuns, renderSvg, reportHtml, rewardSpec, writeReport } from '../../src/report/report.js';
 import { RunError } from '../../src/runtime/types.js';
 
@@ -119,6 +122,47 @@ describe('specs', () => {
   });
 });
 
+/** The x scale's domain as vega resolves it for the rendered chart. */
+async function xDomain(spec: TopLevelSpec): Promise<number[]> {
+  const view = new View(parseVega(compile(spec).spec), { renderer: 'none' });
+  try {
+    await view.runAsync();
+    return view.scale('x').domain() as number[];
+  } finally {
+    view.finalize();
+  }
+}
+
+describe('chart axes', () => {
+  it('the reward chart spans the RL steps only (SFT steps have no reward)', async () => {
+    // The real run: 600 SFT steps, then 120 GRPO steps.
+    expect(await xDomain(rewardSpec([readRun(REAL)]))).toEqual([600, 720]);
+  });
+
+  it('the efficiency chart starts at zero tokens, so a spread of under a token stays small', async () => {
+    const run = readRun(REAL);
+    run.evals = run.evals.map((e, i) => ({ ...e, response_len_mean: 20 + i * 0.13 }));
+    const [lo, hi] = await xDomain(efficiencySpec([run]));
+    expect(lo).toBe(0);
+    expect(hi).toBeGreaterThanOrEqual(20.8);
+  });
+});
+
+describe('finished vs stopped', () => {
+  it('only an eval at the run\'s last step is "final"; a stopped run says where it stopped', () => {
+    const finished = reportHtml([readRun(REAL)], { budget: '', reward: '', efficiency: '' });
+    expect(finished).toMatch(/<td>final<\/td><td>[^<]*<\/td><td class="n">720</);
+    expect(finished).not.toContain('Stopped at step');
+    // The same run stopped by --max-steps at step 650: its last eval (step 640) is not final.
+    const dir = copyRun('20990101-000001', (m) => m.split('\n').filter((l) => !l || (JSON.parse(l) as { global_step?: number; step: number }).step <= 650 && ((JSON.parse(l) as { type: string }).type === 'eval' || (JSON.parse(l) as { global_step: number }).global_step <= 650)).join('\n'));
+    const stopped = readRun(dir);
+    expect(stopped.evals.at(-1)!.step).toBe(640);
+    const html = reportHtml([stopped], { budget: '', reward: '', efficiency: '' });
+    expect(html).not.toContain('<td>final</td>');
+    expect(html).toContain('Stopped at step 650 of 720');
+  });
+});
+
 describe('rendering', () => {
   it('renders the real run to SVGs with the axis titles, deterministically', async () => {
     const runs = [readRun(REAL)];
@@ -190,12 +234,12 @@ describe('siric report', () => {
     const r = siric(['report', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')[0]).toMatch(/^error: .*manifest\.json/);
+    expect(r.stderr.split('\n')[0]).toMatch(/^error(\[\w+\])?: .*manifest\.json/);
     expect(r.stderr).not.toMatch(/^ {4}at /m);
     expect(r.stderr).not.toContain('unexpectedly');
     const missing = siric(['report', path.join(tmp, 'does-not-exist')]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/^error: run directory .* does not exist/);
+    expect(missing.stderr).toMatch(/^error(\[\w+\])?: run directory .* does not exist/);
   });
 
   it('warns about skipped metric lines', () => {
