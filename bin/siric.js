@@ -8,7 +8,7 @@ const modules = new URL('../dist/cli/main.js', import.meta.url);
 const entry = existsSync(bundle) ? bundle : modules;
 if (!existsSync(entry)) {
   process.stderr.write('siric: dist/ is missing: run `npm install` (or `npm run build`) in the siric folder first.\n');
-  process.exit(2);
+  process.exit(70); // EXIT.internal: siric itself cannot run
 }
 const { main } = await import(entry.href);
 const code = await main(process.argv);

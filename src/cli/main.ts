@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
-import { EXIT, type Outcome } from './common.js';
+import { EXIT, EXIT_CODES_HELP, type Outcome } from './common.js';
 import { compareCommand } from './compare.js';
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
@@ -45,7 +45,8 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (str, write) => write(str) })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', EXIT_CODES_HELP);
 
   program
     .command('check')
@@ -164,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((o) => (outcome = o));
   try {
     if (argv.length <= 2) {
-      process.stdout.write(program.helpInformation());
+      process.stdout.write(program.helpInformation() + EXIT_CODES_HELP);
       return EXIT.ok;
     }
     await program.parseAsync(argv);
@@ -177,7 +178,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const err = e as Error;
     process.stderr.write(`error: siric failed unexpectedly: ${err.message}\nThis is a bug in siric; please report it with the command you ran.${process.env['SIRIC_DEBUG'] ? `\n${err.stack}` : ' (set SIRIC_DEBUG=1 for details)'}\n`);
-    return EXIT.usage;
+    return EXIT.internal;
   }
   if (outcome.stdout) process.stdout.write(outcome.stdout);
   if (outcome.stderr) process.stderr.write(outcome.stderr);

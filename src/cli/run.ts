@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { compileFile } from '../compiler.js';
 import { validateIR } from '../ir/validate.js';
 import { EXIT, printDiagnostics, type Outcome } from './common.js';
+import { shellQuote, siricCommand } from '../util/siric-command.js';
 import type { RunEvent } from '../runtime/types.js';
 
 export interface RunOptions {
@@ -27,7 +28,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
   process.stderr.write(stderr);
   // The runtime reads only the graph, and checks it against the schema before it starts.
   const valid = validateIR(JSON.parse(JSON.stringify(out.ir)));
-  if (!valid.ok) return { code: EXIT.usage, stderr: `error: invalid execution graph: ${valid.errors.join('; ')}\n` };
+  if (!valid.ok) return { code: EXIT.internal, stderr: `error: invalid execution graph: ${valid.errors.join('; ')}\n` };
 
   const [{ execute }, { plainLine, summaryTable }, { jsonLine }, { RunError, formatRunError }] = await Promise.all([import('../runtime/executor.js'), import('../ui/plain.js'), import('../ui/json.js'), import('../runtime/types.js')]);
   // The live view only in an interactive terminal; CI, pipes, --no-tui and --json get lines.
@@ -50,7 +51,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
   const onSigint = (): void => {
     interrupts++;
     const message = 'stopping after this step and writing a checkpoint (Ctrl-C again to stop at once)';
-    if (interrupts > 1) process.exit(130);
+    if (interrupts > 1) process.exit(EXIT.interrupted);
     if (tui) tui.sink({ type: 'warning', message });
     else process.stderr.write(`\n${message}\n`);
   };
@@ -69,9 +70,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
     if (result.status === 'stopped') {
       const rel = path.relative(process.cwd(), result.runDir);
       // The run's --set overrides are part of its pipeline: resuming without them is refused.
-      const sets = (opts.set ?? []).map((x) => ` --set ${/^[\w.=+-]+$/.test(x) ? x : `'${x.replace(/'/g, `'\\''`)}'`}`).join('');
-      const hint = `resume with: siric run ${file}${sets} --resume ${rel.startsWith('..') ? result.runDir : rel}\n`;
-      return { code: interrupts > 0 ? 130 : EXIT.ok, stderr: hint };
+      const sets = (opts.set ?? []).map((x) => ` --set ${shellQuote(x)}`).join('');
+      const hint = `resume with: ${siricCommand()} run ${shellQuote(file)}${sets} --resume ${shellQuote(rel.startsWith('..') ? result.runDir : rel)}\n`;
+      return { code: interrupts > 0 ? EXIT.interrupted : EXIT.ok, stderr: hint };
     }
     return { code: EXIT.ok };
   } catch (e) {

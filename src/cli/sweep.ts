@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { compileFile } from '../compiler.js';
 import type { EvalMetrics, RunEvent } from '../runtime/types.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
+import { shellQuote, siricCommand } from '../util/siric-command.js';
 import { EXIT, printDiagnostics, type Outcome } from './common.js';
 
 export interface SweepOptions {
@@ -57,8 +58,8 @@ export const launchSiricRun: RunLauncher = (args, onEvent) =>
       }
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (e) => resolve({ code: EXIT.usage, stderr: `cannot start siric run: ${e.message}` }));
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGINT' ? 130 : EXIT.usage), stderr }));
+    child.on('error', (e) => resolve({ code: EXIT.internal, stderr: `cannot start siric run: ${e.message}` }));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGINT' ? EXIT.interrupted : EXIT.internal), stderr }));
   });
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -192,12 +193,12 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
     '',
     `${results.length} of ${tasks.length} runs finished in ${mmss(wall)} (${results.filter((r) => r.status === 'done').length} done, ${results.filter((r) => r.status === 'stopped').length} stopped, ${failed.length} failed)`,
     ...results.map((r) => `  ${r.pipeline.padEnd(20)} seed ${String(r.seed).padEnd(4)} ${r.status.padEnd(8)} ${mmss(r.time_s).padStart(7)}  ${r.run_dir ? show(r.run_dir) : '-'}`),
-    ...(dirs.length ? ['', `compare with: siric compare ${o.out ? show(path.resolve(o.out)) : dirs.map(show).join(' ')}`] : []),
+    ...(dirs.length ? ['', `compare with: ${siricCommand()} compare ${(o.out ? [show(path.resolve(o.out))] : dirs.map(show)).map(shellQuote).join(' ')}`] : []),
     '',
   ];
   const stopped = results.filter((r) => r.status === 'stopped');
-  const hints = stopped.map((r) => `resume with: siric run ${r.file} --set pipeline.seed=${r.seed}${sets.map((s) => ` --set ${s}`).join('')} --resume ${show(r.run_dir!)}\n`).join('');
-  return { code: interrupted ? 130 : failed.length ? EXIT.errors : EXIT.ok, stdout: lines.join('\n'), ...(hints ? { stderr: hints } : {}) };
+  const hints = stopped.map((r) => `resume with: ${siricCommand()} run ${shellQuote(r.file)} --set pipeline.seed=${r.seed}${sets.map((s) => ` --set ${shellQuote(s)}`).join('')} --resume ${shellQuote(show(r.run_dir!))}\n`).join('');
+  return { code: interrupted ? EXIT.interrupted : failed.length ? EXIT.errors : EXIT.ok, stdout: lines.join('\n'), ...(hints ? { stderr: hints } : {}) };
 }
 
 /** `1,2,3` or `1-5` or a mix. */

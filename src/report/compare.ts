@@ -119,7 +119,10 @@ export function compareRuns(paths: readonly string[]): Comparison {
     }
     const planned = evalNodes(run).reduce((a, e) => a + e.points.length, 0);
     const complete = run.evals.length >= planned;
-    if (!complete) problems.push({ dir, message: `incomplete: ${run.evals.length} of ${planned} eval points (the run stopped early or is still going); its points are included` });
+    // A run that trained every step is finished (even when --max-steps ended it there); stopped only when steps remain.
+    const trained = run.train.at(-1)?.global_step ?? 0;
+    const why = trained < run.ir.total_steps ? `it stopped at step ${trained} of ${run.ir.total_steps}, or is still going` : `it trained all ${run.ir.total_steps} steps, but its metrics.jsonl lacks the others`;
+    if (!complete) problems.push({ dir, message: `incomplete: ${run.evals.length} of ${planned} eval points (${why}); its points are included` });
     if (run.skipped > 0) problems.push({ dir, message: `skipped ${run.skipped} unreadable line${run.skipped === 1 ? '' : 's'} in metrics.jsonl` });
     const overrides = (run.ir.overrides ?? []).filter((o) => o.path !== 'pipeline.seed').map((o) => `${o.path}=${o.value}`);
     runs.push({ run, seed: run.ir.pipeline.seed, key: [run.pipeline, ...overrides].join(' '), overrides, complete });

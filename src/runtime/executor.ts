@@ -235,7 +235,9 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       o.sink({ type: 'step', metrics: row });
       await runEvalsAt(g + 1, st.id);
       stepsThisRun++;
-      const stop = (o.maxSteps !== undefined && stepsThisRun >= o.maxSteps) || !!o.stopRequested?.();
+      // A run that has reached its last step is finished, whatever asked it to stop there.
+      const lastStep = si === stages.length - 1 && k + 1 === st.steps;
+      const stop = !lastStep && ((o.maxSteps !== undefined && stepsThisRun >= o.maxSteps) || !!o.stopRequested?.());
       const state = (): ResumeState => ({ stage: st.id, step: k + 1, global_step: g + 1, stage_done: k + 1 === st.steps, data: stream.state(), rng: { seed, step: k + 1 }, optimizer_step: optimizer.stepCount, metrics_rows: metricsRows, samples_rows: samplesRows, evals_done: [...evalsDone].sort() });
       const due = st.checkpoints.filter((c) => c.step === k + 1);
       for (const c of due) {

@@ -54,7 +54,7 @@ it('Ctrl-C finishes the step, keeps a checkpoint, exits 130, and --resume contin
   const stoppedAt = Number(/checkpoint interrupted after step (\d+)/.exec(first.out)?.[1]);
   expect(stoppedAt).toBeGreaterThanOrEqual(5);
   // The hint repeats the run's --set overrides: they are part of its pipeline.
-  const runDir = /resume with: siric run \S+ --set warmup\.steps=5000 --resume (\S+)/.exec(first.out)?.[1];
+  const runDir = /resume with: npx siric run \S+ --set warmup\.steps=5000 --resume (\S+)/.exec(first.out)?.[1];
   expect(runDir).toBeDefined();
   const ckpt = path.resolve(ROOT, runDir!, 'checkpoints', 'interrupted');
   for (const f of ['model.safetensors', 'optimizer.safetensors', 'state.json', 'config.json']) expect(fs.existsSync(path.join(ckpt, f)), f).toBe(true);
