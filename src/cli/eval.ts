@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { compileFile } from '../compiler.js';
 import type { IR } from '../ir/graph.js';
 import { EXIT, printDiagnostics, type Outcome } from './common.js';
+import { shellQuote, siricCommand } from '../util/siric-command.js';
 
 export interface EvalOptions {
   data: string;
@@ -44,9 +45,46 @@ function source(checkpoint: string, o: EvalOptions, runDirOf: (c: string) => str
   return { ir: manifest.ir, baseDir: manifest.base_dir, seed: manifest.seed ?? manifest.ir.pipeline.seed };
 }
 
+/** A run directory given where a checkpoint belongs: its checkpoints, and the command that evaluates one. */
+function listCheckpoints(runDir: string, o: EvalOptions): Outcome {
+  let siri = new Map<string, string>();
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as { ir?: IR };
+    siri = new Map((manifest.ir?.nodes ?? []).flatMap((n) => (n.type === 'train' ? n.checkpoints : [])).flatMap((c) => (c.siri ? [[c.name, `SIRI-${c.siri}`] as [string, string]] : [])));
+  } catch {
+    // Without a readable manifest the SIRI labels are unknown; the checkpoints are still listed.
+  }
+  const root = path.join(runDir, 'checkpoints');
+  const found = (fs.existsSync(root) ? fs.readdirSync(root, { withFileTypes: true }) : [])
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => {
+      let step: number | undefined;
+      try {
+        step = (JSON.parse(fs.readFileSync(path.join(root, e.name, 'state.json'), 'utf8')) as { global_step?: number }).global_step;
+      } catch {
+        step = undefined;
+      }
+      return { name: e.name, step, siri: siri.get(e.name) ?? '' };
+    })
+    .sort((a, b) => (a.step ?? Infinity) - (b.step ?? Infinity) || a.name.localeCompare(b.name));
+  if (found.length === 0) return fail(`${runDir} is a run directory, not a checkpoint, and it has no checkpoints yet`, 'checkpoints are folders like runs/<pipeline>/<id>/checkpoints/<name>');
+  const width = Math.max(10, ...found.map((c) => c.name.length)) + 2;
+  const rows = found.map((c) => `  ${c.name.padEnd(width)}${String(c.step ?? '?').padStart(11)}  ${c.siri}`.trimEnd());
+  const pick = found[found.length - 1]!;
+  const extra = [o.pipeline ? ` --pipeline ${shellQuote(o.pipeline)}` : '', ...(o.set ?? []).map((x) => ` --set ${shellQuote(x)}`)].join('');
+  return {
+    code: EXIT.usage,
+    stderr:
+      `error: ${runDir} is a run directory, not a checkpoint; its checkpoints:\n` +
+      `  ${'name'.padEnd(width)}${'global step'.padStart(11)}  SIRI\n${rows.join('\n')}\n` +
+      `  = help: evaluate one, e.g. ${siricCommand()} eval ${shellQuote(path.join(runDir, 'checkpoints', pick.name))} --data ${shellQuote(o.data)}${extra}\n`,
+  };
+}
+
 export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<Outcome> {
   const [{ evaluateCheckpoint, runDirOf }, { RunError, formatRunError }, { releaseBackend }] = await Promise.all([import('../runtime/evaluate.js'), import('../runtime/types.js'), import('../runtime/backend.js')]);
   if (!fs.existsSync(checkpoint)) return fail(`checkpoint not found: ${checkpoint}`, 'checkpoints are folders like runs/<pipeline>/<id>/checkpoints/<name>');
+  if (fs.existsSync(path.join(checkpoint, 'manifest.json'))) return listCheckpoints(checkpoint, o);
   const src = source(checkpoint, o, runDirOf);
   if ('code' in src) return src;
   try {

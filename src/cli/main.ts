@@ -127,7 +127,7 @@ export function buildProgram(done: (o: Outcome) => void): Command {
   program
     .command('eval')
     .description('evaluate a checkpoint on a dataset: greedy pass@1 and mean@n, with mean response tokens')
-    .argument('<checkpoint>', 'a checkpoint folder, e.g. runs/<pipeline>/<id>/checkpoints/final')
+    .argument('<checkpoint>', 'a checkpoint folder, runs/<pipeline>/<id>/checkpoints/<name> (give the run directory to list them)')
     .requiredOption('--data <name>', 'the dataset, by its name in the pipeline')
     .option('--pipeline <file>', 'the pipeline that declares the dataset (default: the one the checkpoint\'s run used)')
     .addOption(new Option('--split <split>', 'which rows').choices(['eval', 'train', 'all']).default('eval'))

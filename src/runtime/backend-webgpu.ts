@@ -27,7 +27,7 @@ let webgpuState: { installedNavigator: boolean; definedGpu: boolean } | undefine
 /** A failed webgpu probe is remembered: it costs a Dawn start (and a Vulkan warning on stderr). */
 let webgpuFailure: { reasons: string[]; hint: string } | undefined;
 
-const WEBGPU_HINT = 'Dawn needs a Vulkan driver (libvulkan.so.1 and a GPU ICD); on a machine without one use backend = "auto" (falls back to wasm) or "wasm"';
+const WEBGPU_HINT = 'Dawn needs a Vulkan driver (libvulkan.so.1 and a GPU ICD); on a machine without one use --backend auto (falls back to wasm) or --backend wasm (in the pipeline block: backend = auto or backend = wasm)';
 
 function describeAdapter(a: GpuAdapterLike): string {
   const i = a.info ?? {};
@@ -252,7 +252,7 @@ export function assertDeviceHealthy(): void {
   if (deviceErrors.length === 0) return;
   const first = deviceErrors[0]!;
   deviceErrors.length = 0;
-  throw new RunError(`the GPU rejected a kernel, so this step's numbers are wrong: ${first}`, 'this is a bug in siric or in TensorFlow.js\'s webgpu backend; report it with the command you ran, and use backend = "wasm" meanwhile');
+  throw new RunError(`the GPU rejected a kernel, so this step's numbers are wrong: ${first}`, 'this is a bug in siric or in TensorFlow.js\'s webgpu backend; report it with the command you ran, and use --backend wasm (backend = wasm in the pipeline block) meanwhile');
 }
 
 export async function releaseWebgpu(): Promise<void> {

@@ -52,7 +52,7 @@ async function tryTensorflow(): Promise<Attempt> {
       reasons.push(`${pkg} is installed but its backend failed to initialize: ${firstLine(e)}`);
     }
   }
-  return { ok: false, reasons, hint: 'install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node next to siric (their install downloads libtensorflow), or use backend = "auto"' };
+  return { ok: false, reasons, hint: 'install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node next to siric (their install downloads libtensorflow), or use --backend auto (backend = auto in the pipeline block)' };
 }
 
 // ---------- wasm and cpu ----------
@@ -60,7 +60,7 @@ async function tryTensorflow(): Promise<Attempt> {
 const cpuModel = (): string => os.cpus()[0]?.model.trim() || os.arch();
 
 async function tryWasm(): Promise<Attempt> {
-  const hint = 'reinstall @tensorflow/tfjs-backend-wasm (its .wasm files must sit in its dist/ folder), or use backend = "cpu"';
+  const hint = 'reinstall @tensorflow/tfjs-backend-wasm (its .wasm files must sit in its dist/ folder), or use --backend cpu (backend = cpu in the pipeline block)';
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
   try {
     wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -129,7 +129,7 @@ export async function selectBackend(requested: BackendRequest, hint: { params?: 
   const notes: string[] = [];
   for (const name of AUTO_ORDER) {
     if (name === 'webgpu' && hint.params !== undefined && hint.params < WEBGPU_MIN_PARAMS) {
-      notes.push(`webgpu: not tried for a model of ${(hint.params / 1e6).toFixed(2)}M parameters, which samples faster on wasm (a GPU kernel's fixed cost dominates at this size: see docs/benchmarks.md); set backend = "webgpu" to use it anyway`);
+      notes.push(`webgpu: not tried for a model of ${(hint.params / 1e6).toFixed(2)}M parameters, which samples faster on wasm (a GPU kernel's fixed cost dominates at this size: see docs/benchmarks.md); use it anyway with --backend webgpu, or backend = webgpu in the pipeline block`);
       continue;
     }
     const r = await ATTEMPTS[name]();

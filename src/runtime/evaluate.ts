@@ -51,7 +51,7 @@ export function runDirOf(checkpoint: string): string | undefined {
 export async function evaluateCheckpoint(o: EvalCheckpointOptions): Promise<EvalCheckpointResult> {
   const dir = path.resolve(o.checkpoint);
   for (const f of ['config.json', 'tokenizer.json']) {
-    if (!fs.existsSync(path.join(dir, f))) throw new RunError(`${dir} is not a checkpoint: no ${f}`, 'pass a folder written by `siric run`, e.g. runs/<pipeline>/<id>/checkpoints/final, or a Hugging Face model folder');
+    if (!fs.existsSync(path.join(dir, f))) throw new RunError(`${dir} is not a checkpoint: no ${f}`, 'pass a folder written by `siric run`, e.g. runs/<pipeline>/<id>/checkpoints/<name>, or a Hugging Face model folder');
   }
   const nodes = new Map(o.ir.nodes.map((n) => [n.id, n]));
   const datasets = o.ir.nodes.filter((n): n is IRDataset => n.type === 'dataset');
