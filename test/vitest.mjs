@@ -1,8 +1,8 @@
 // `npm test` runs vitest through this wrapper, which keeps two kinds of noise out of its output.
 // - Dawn (the `webgpu` package) prints "Warning: maxDynamic…BuffersPerPipelineLayout artificially
 //   reduced from 90 to 16 to fit dynamic offset allocation limit." from native code, straight to
-//   stderr, each time a test creates the software GL adapter. It is harmless (siric needs at most a
-//   few dynamic buffers) and cannot be silenced from JavaScript, so exactly those lines are dropped;
+//   stderr, each time a test creates the software GL adapter. It is harmless (neither tfjs nor siric
+//   binds buffers with dynamic offsets) and cannot be silenced from JavaScript, so exactly those lines are dropped;
 //   every other line of stderr, Dawn's real errors included, passes through.
 // - vitest colours its output even into a file or under CI (its colour check ignores whether stdout
 //   is a terminal): no colours unless stdout is one, or FORCE_COLOR asks for them.
