@@ -8,6 +8,7 @@ import { parse as parseVega, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { IR, IRTrain } from '../ir/graph.js';
 import { RunError, type EvalMetrics, type StepMetrics } from '../runtime/types.js';
+import { siricCommand } from '../util/siric-command.js';
 
 /** An RL phase placed on the global-step axis, for shading. */
 export interface PhaseBand {
@@ -86,7 +87,7 @@ export function readRun(dir: string): RunData {
   const pipeline = typeof manifest['pipeline'] === 'string' ? manifest['pipeline'] : (ir.pipeline?.name ?? 'pipeline');
 
   const metricsPath = join(abs, 'metrics.jsonl');
-  if (!existsSync(metricsPath)) throw new RunError(`${metricsPath}: no metrics.jsonl in the run directory`, 'the run may not have started; run `siric run` first');
+  if (!existsSync(metricsPath)) throw new RunError(`${metricsPath}: no metrics.jsonl in the run directory`, `the run may not have started; start one with \`${siricCommand()} run FILE.siri\``);
   let text: string;
   try {
     text = readFileSync(metricsPath, 'utf8');
