@@ -39,7 +39,7 @@ describe('selectBackend', () => {
 
   it('auto does not try webgpu for a small model, and says why; a big one gets it tried', async () => {
     const small = await selectBackend('auto', { params: 1.3e5 });
-    expect(small.notes.find((n) => n.startsWith('webgpu: '))).toMatch(/^webgpu: not tried for a model of 0\.13M parameters, which samples faster on wasm.*backend = "webgpu"/);
+    expect(small.notes.find((n) => n.startsWith('webgpu: '))).toMatch(/^webgpu: not tried for a model of 0\.13M parameters, which samples faster on wasm.*--backend webgpu, or backend = webgpu in the pipeline block/);
     const big = await selectBackend('auto', { params: 1.5e9 });
     if (big.name !== 'webgpu') expect(big.notes.find((n) => n.startsWith('webgpu: '))).not.toMatch(/not tried/);
   });
