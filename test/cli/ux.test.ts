@@ -1,6 +1,6 @@
 // What a user sees from the real binary (bin/siric.js → dist/): hints that run as printed, a run
 // that reached its last step is "done" even under --max-steps (and "stopped" only when steps
-// remain), and the sweep and compare that read them. Needs a build (`npm test` builds first).
+// remain). Needs a build (`npm test` builds first).
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -71,19 +71,5 @@ describe('finished vs stopped, and resume hints that run as printed', () => {
     const b = siric(['run', file, '--no-tui', '--out', path.join(tmp, 'bare'), '--max-steps', '1'], { cwd: tmp });
     const hint = resumeHint(b.stderr)!;
     expect(hint).toBe(`node ${BIN} run ${file} --resume ${/--resume (\S+)$/.exec(hint)![1]}`);
-  });
-
-  it('sweep counts a run that reached its last step under --max-steps as done; compare names where a stopped run stopped', () => {
-    const out = path.join(tmp, 'sweep');
-    const r = siric(['sweep', TINY, '--seeds', '1', '--max-steps', '7', '--out', out]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('(1 done, 0 stopped, 0 failed)');
-    expect(r.stderr).not.toContain('resume with');
-    expect(r.stdout).toMatch(/^compare with: npx siric compare \S+$/m);
-
-    // The run of the test above that stopped after one step.
-    const c = siric(['compare', out, path.join(tmp, 'bare')]);
-    expect(c.stderr).toMatch(/incomplete: 0 of 3 eval points \(it stopped at step 1 of 7, or is still going\)/);
-    expect(c.stderr.match(/incomplete/g)).toHaveLength(1);
   });
 });
