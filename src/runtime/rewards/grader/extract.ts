@@ -9,12 +9,14 @@ export function withoutCode(s: string): string {
 /** The contents of every complete `\boxed{...}` / `\fbox{...}` (nested braces kept) and `\boxed 5`, in order. */
 export function allBoxed(s: string): string[] {
   const found: string[] = [];
+  let braces: Map<number, number> | null = null;
   for (const m of s.matchAll(/\\(?:boxed|fbox)(?![A-Za-z])/g)) {
     let i = m.index + m[0].length;
     while (s[i] === ' ') i++;
     if (s[i] === '{') {
-      const end = closingBrace(s, i);
-      if (end >= 0) found.push(s.slice(i + 1, end));
+      braces ??= braceMatches(s);
+      const end = braces.get(i);
+      if (end !== undefined) found.push(s.slice(i + 1, end));
     } else if (i > m.index + m[0].length) {
       // `\boxed 5`: one token, up to a space or `$`.
       const tok = /^[^\s$]+/.exec(s.slice(i));
@@ -29,18 +31,19 @@ export function lastBoxed(s: string): string | null {
   return allBoxed(s).filter((b) => b.trim() !== '').at(-1) ?? null;
 }
 
-/** Index of the `}` matching the `{` at `open`, or -1 if it is never closed. */
-function closingBrace(s: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < s.length; i++) {
+/** For each `{`, the index of its matching `}` (-1 if never closed), in one pass: linear on any input. */
+function braceMatches(s: string): Map<number, number> {
+  const close = new Map<number, number>();
+  const open: number[] = [];
+  for (let i = 0; i < s.length; i++) {
     if (s[i] === '\\') {
       i++; // `\{` and `\}` are literal braces
       continue;
     }
-    if (s[i] === '{') depth++;
-    else if (s[i] === '}' && --depth === 0) return i;
+    if (s[i] === '{') open.push(i);
+    else if (s[i] === '}' && open.length) close.set(open.pop()!, i);
   }
-  return -1;
+  return close;
 }
 
 // `Answer: x`, `answer : x`, `**Answer:** x`, `**Answer**: x`, `Final answer: x` (any case), the
