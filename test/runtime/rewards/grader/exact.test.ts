@@ -1,23 +1,41 @@
 // Issue 20, item 1: integers and exact values compare exactly; a tolerance is opt-in (default 0,
-// also the default of `math_equal`'s `tolerance` key and of `rewards.boxed_math`).
-import { describe, expect, it } from 'vitest';
+// also the default of `math_equal`'s `tolerance` key and so of `rewards.boxed_math`). The cases go
+// through the compiled preset, as a run scores them.
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IRReward } from '../../../../src/ir/graph.js';
-import { buildRewards } from '../../../../src/runtime/rewards/index.js';
+import { buildRewards, type RewardSet } from '../../../../src/runtime/rewards/index.js';
 import { mathEqual } from '../../../../src/runtime/rewards/math.js';
 import { BASE, compileMem } from '../../../helpers/memory.js';
 
+let preset: IRReward;
+let boxedMath: RewardSet;
+beforeAll(async () => {
+  const ir = compileMem(BASE.replace('rewards = [rewards.final_answer]', 'rewards = [rewards.boxed_math]')).ir!;
+  preset = ir.nodes.find((n): n is IRReward => n.type === 'reward' && n.name === 'boxed_math')!;
+  boxedMath = await buildRewards([preset], { baseDir: '/nonexistent' });
+});
+
+/** rewards.boxed_math's score of `\boxed{given}` against `reference`. */
+async function score(given: string, reference: string): Promise<number> {
+  const input = { prompt: 'p', response: `So the answer is $\\boxed{${given}}$.`, answer: reference, truncated: false, length: 1, budget: 100 };
+  return (await boxedMath.score([input])).total[0]!;
+}
+
 describe('exact comparison', () => {
+  it('has no tolerance by default', () => expect(preset.params['tolerance']).toBe(0));
+
   it.each([
     ['10001', '10000'],
+    ['99999', '100000'],
     ['123456789012345679', '123456789012345678'],
     ['0.3333', '\\frac{1}{3}'],
     ['3.1416', '\\pi'],
     ['3.0001', '3'],
     ['1.41421356', '\\sqrt{2}'],
-    ['0.30000000001', '0.3'],
-  ])('rejects the near miss %s for %s', (given, reference) => {
-    expect(mathEqual(given, reference)).toBe(false);
-    expect(mathEqual(reference, given)).toBe(false);
+    ['5000.5', '5000'],
+  ])('rejects the near miss %s for %s', async (given, reference) => {
+    expect(await score(given, reference)).toBe(0);
+    expect(await score(reference, given)).toBe(0);
   });
 
   it.each([
@@ -29,22 +47,15 @@ describe('exact comparison', () => {
     ['\\frac{1}{\\sqrt{2}}', '\\frac{\\sqrt{2}}{2}'],
     ['2^{10}', '1024'],
     ['\\sqrt[3]{27}', '3'],
-  ])('accepts the exact value %s for %s', (given, reference) => {
-    expect(mathEqual(given, reference)).toBe(true);
+    ['10000', '10000'],
+  ])('accepts the exact value %s for %s', async (given, reference) => {
+    expect(await score(given, reference)).toBe(1);
   });
 
   it('applies a relative tolerance only when asked', () => {
+    expect(mathEqual('10001', '10000')).toBe(false);
     expect(mathEqual('10001', '10000', 1e-4)).toBe(true);
     expect(mathEqual('3.1416', '\\pi', 1e-4)).toBe(true);
     expect(mathEqual('3.1416', '\\pi', 1e-7)).toBe(false);
-  });
-
-  it('is off by default in the compiled reward and the boxed_math preset', async () => {
-    const ir = compileMem(BASE.replace('rewards = [rewards.final_answer]', 'rewards = [rewards.boxed_math]')).ir!;
-    const node = ir.nodes.find((n): n is IRReward => n.type === 'reward' && n.name === 'boxed_math')!;
-    expect(node.params['tolerance']).toBe(0);
-    const set = await buildRewards([node], { baseDir: '/nonexistent' });
-    const input = (response: string) => ({ prompt: 'p', response, answer: '10000', truncated: false, length: 1, budget: 100 });
-    expect((await set.score([input('\\boxed{10001}'), input('\\boxed{10000}')])).total).toEqual([0, 1]);
   });
 });
