@@ -65,13 +65,13 @@ function form(s: string): Form {
   if (m) return { kind: 'matrix', rows: m[2]!.split('\\\\').filter((r) => r !== '').map((r) => r.split('&')) };
   const parts = splitTop(s, '\\cup');
   if (parts.length > 1) return { kind: 'union', parts };
-  if (s.startsWith('\\{') && s.endsWith('\\}') && closes(s, 1) === s.length - 1) return { kind: 'set', items: expandPm(splitTop(s.slice(2, -2), ',')) };
+  if (s.startsWith('\\{') && s.endsWith('\\}') && closes(s, 1) === s.length - 1) return { kind: 'set', items: solutions(splitTop(s.slice(2, -2), ',')) };
   if (/^[([]/.test(s) && /[)\]]$/.test(s) && closes(s, 0) === s.length - 1) {
     const items = splitTop(s.slice(1, -1), ',');
     if (items.length > 1) return { kind: 'tuple', open: s[0]!, close: s.at(-1)!, items };
   }
-  const items = expandPm(splitTop(s, ','));
-  return items.length > 1 ? { kind: 'set', items } : { kind: 'one', s };
+  const items = solutions(splitTop(s, ','));
+  return items.length > 1 ? { kind: 'set', items } : { kind: 'one', s: items[0] ?? s };
 }
 
 function formsEqual(a: Form, b: Form, tol: number): boolean {
@@ -99,9 +99,7 @@ function sameItems(xs: string[], ys: string[], eq: (x: string, y: string) => boo
   });
 }
 
-function itemEqual(x: string, y: string, tol: number): boolean {
-  const a = dropVariable(x);
-  const b = dropVariable(y);
+function itemEqual(a: string, b: string, tol: number): boolean {
   if (a.toLowerCase() === b.toLowerCase()) return true;
   const ca = choice(a);
   const cb = choice(b);
@@ -111,9 +109,21 @@ function itemEqual(x: string, y: string, tol: number): boolean {
   return va !== null && vb !== null && valuesEqual(va, vb, tol);
 }
 
-/** `x=3` → `3` (a short variable name on the left, as verl's strip_string). */
-function dropVariable(s: string): string {
-  return /^[A-Za-z](?:_\{?\w\}?|[A-Za-z0-9'])?=([^=]+)$/.exec(s)?.[1] ?? s;
+/** `x=3` → `x` and `3` (a short variable name on the left, as verl's strip_string). */
+function equation(s: string): { name: string; value: string } | null {
+  const m = /^([A-Za-z](?:_\{?\w\}?|[A-Za-z0-9'])?)=([^=]+)$/.exec(s);
+  return m ? { name: m[1]!, value: m[2]! } : null;
+}
+
+/**
+ * Items of a list with `\pm` expanded and the variable dropped where it is the same for all
+ * (`x=1, x=2` → `1, 2`), but kept where they differ: `a=1, b=2` is not `a=2, b=1`.
+ */
+function solutions(items: string[]): string[] {
+  const xs = expandPm(items);
+  const eqs = xs.map(equation);
+  const names = new Set(eqs.map((e) => e?.name ?? ''));
+  return names.size === 1 ? xs.map((x, i) => eqs[i]?.value ?? x) : xs;
 }
 
 /** A multiple-choice letter: `B`, `(B)` (bare), or `(B)12`, `B.12`, `B)12` (a letter and its value). */

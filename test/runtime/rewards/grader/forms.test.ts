@@ -53,6 +53,8 @@ describe('sets, solution lists, tuples and intervals', () =>
     ['x=1, x=2', '2, 1', true],
     ['x = 2 \\text{ or } x = -1', '-1, 2', true],
     ['\\{-2, 2\\}', '2, -2', true],
+    ['a=1, b=2', 'b=2, a=1', true],
+    ['a=1, b=2', 'a=2, b=1', false], // different variables are kept
     ['1, 2, 3', '1, 2', false],
     ['1, 1', '1, 2', false],
     ['(1,2)', '(2,1)', false],
