@@ -6,6 +6,8 @@ export function withoutCode(s: string): string {
   return s.replace(/```[\s\S]*?(?:```|$)/g, ' ').replace(/`[^`\n]*`/g, ' ');
 }
 
+const TOKEN = /[^\s$]+/y;
+
 /** The contents of every complete `\boxed{...}` / `\fbox{...}` (nested braces kept) and `\boxed 5`, in order. */
 export function allBoxed(s: string): string[] {
   const found: string[] = [];
@@ -19,7 +21,8 @@ export function allBoxed(s: string): string[] {
       if (end !== undefined) found.push(s.slice(i + 1, end));
     } else if (i > m.index + m[0].length) {
       // `\boxed 5`: one token, up to a space or `$`.
-      const tok = /^[^\s$]+/.exec(s.slice(i));
+      TOKEN.lastIndex = i;
+      const tok = TOKEN.exec(s);
       if (tok) found.push(tok[0]);
     }
   }
@@ -48,7 +51,8 @@ function braceMatches(s: string): Map<number, number> {
 
 // `Answer: x`, `answer : x`, `**Answer:** x`, `**Answer**: x`, `Final answer: x` (any case), the
 // Minerva sentence `The final answer is $x$. I hope it is correct.`, `the answer is x`, `#### x`.
-const LABELS = [/\banswer\s*(?:\*\*)?\s*:\s*(?:\*\*)?[ \t]*\n*[ \t]*([^\n]+)/gi, /\banswer\s+is\s*:?\s*([^\n]+)/gi, /^#{4}\s*([^\n]+)/gm];
+// No two quantifiers over the same characters next to each other: that backtracks quadratically.
+const LABELS = [/\banswer[ \t*]*:[ \t*]*(?:\n[ \t]*)*([^\n]+)/gi, /\banswer\s+is[ \t]*(?::[ \t]*)?([^\n]+)/gi, /^#{4}[ \t]*([^\n]+)/gm];
 
 /** The text after the last answer label, cut to the answer itself; null when there is none. */
 export function labelledAnswer(s: string, depth = 0): string | null {

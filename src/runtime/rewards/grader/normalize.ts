@@ -9,7 +9,8 @@ export const MAX_ANSWER = 2000;
 
 const TEXT = /\\(?:text|textbf|textit|textrm|textsf|texttt|textnormal|mathrm|mathbf|mathit|mathsf|mathtt|mbox|operatorname)\s*\{([^{}]*)\}/g;
 // `5 cm`, `12 meters`, `15 km/h`, `5 cm^2`, `3 square units` after a number: the unit goes.
-const UNIT = /^([-+]?\d[\d.,]*(?:\s*\\(?:times|cdot)\s*10\^(?:\{-?\d+\}|-?\d))?)\s+(?:[A-Za-z]+(?:\s*\^\s*\{?\d\}?)?(?:\/[A-Za-z]+)?\s*){1,3}$/;
+const WORD = String.raw`[A-Za-z]+(?:\s*\^\s*\{?\d\}?)?(?:\/[A-Za-z]+)?`;
+const UNIT = new RegExp(String.raw`^([-+]?\d[\d.,]*(?:\s*\\(?:times|cdot)\s*10\^(?:\{-?\d+\}|-?\d))?)\s+${WORD}(?:\s+${WORD}){0,2}$`);
 
 export function normalizeMath(input: string): string {
   let s = input.trim();
