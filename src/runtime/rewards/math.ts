@@ -134,9 +134,11 @@ function choice(s: string): { letter: string; bare: boolean } | null {
   return labelled ? { letter: (labelled[1] ?? labelled[2])!.toUpperCase(), bare: false } : null;
 }
 
-/** `\pm 2` is the two solutions `+2` and `-2`. */
+/** `\pm 2` is the two solutions `2` and `-2`; `x=\pm 5` is `x=5` and `x=-5`. */
 function expandPm(items: string[]): string[] {
-  return items.flatMap((x) => (/\\(?:pm|mp)(?![A-Za-z])/.test(x) ? [x.replace(/\\(?:pm|mp)(?![A-Za-z])/, '+'), x.replace(/\\(?:pm|mp)(?![A-Za-z])/, '-')] : [x])).map((x) => x.replace(/^(=?)\+/, '$1').replace(/=\+/, '='));
+  const PM = /\\(?:pm|mp)(?![A-Za-z])/;
+  const unsigned = (x: string) => x.replace(/^\+/, '').replace(/=\+/, '=');
+  return items.flatMap((x) => (PM.test(x) ? [unsigned(x.replace(PM, '+')), x.replace(PM, '-')] : [x]));
 }
 
 /** Index of the bracket closing the one at `open` (any of `([{`), or -1. */
