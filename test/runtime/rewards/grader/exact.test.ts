@@ -3,7 +3,8 @@
 // through the compiled preset, as a run scores them.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { IRReward } from '../../../../src/ir/graph.js';
-import { buildRewards, type RewardSet } from '../../../../src/runtime/rewards/index.js';
+import { buildRewards } from '../../../../src/runtime/rewards/index.js';
+import type { RewardSet } from '../../../../src/runtime/types.js';
 import { mathEqual } from '../../../../src/runtime/rewards/math.js';
 import { BASE, compileMem } from '../../../helpers/memory.js';
 
