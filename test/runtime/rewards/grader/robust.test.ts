@@ -19,7 +19,9 @@ describe('robustness', () => {
         const eq = mathEqual(got ?? a, b);
         expect(typeof eq).toBe('boolean');
         expect(got === null || typeof got === 'string').toBe(true);
-        expect(performance.now() - t).toBeLessThan(200);
+        // A call takes well under a millisecond; the bound only catches runaway backtracking, with
+        // room for a GC pause on a loaded machine (200 ms was once exceeded in the full suite).
+        expect(performance.now() - t).toBeLessThan(2000);
       }),
       { numRuns: 400 },
     );
