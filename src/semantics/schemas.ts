@@ -142,7 +142,7 @@ export const REWARD_VARIANTS: Record<string, KeyTable> = {
     pattern: { spec: { k: 'regex' }, default: ANSWER_PATTERN, doc: 'extracts the final answer (first capture group)' },
     tolerance: { spec: float(0), default: 1e-6, doc: 'absolute tolerance for equality' },
   },
-  math_equal: { tolerance: { spec: float(0), default: 1e-4, doc: 'relative tolerance when both sides are numbers' } },
+  math_equal: { tolerance: { spec: float(0), default: 0, doc: 'relative tolerance for numbers, opt-in: 0 compares them exactly (docs/grader.md)' } },
   regex: { pattern: { spec: { k: 'regex' }, required: true, doc: 'scores 1 when the response matches, else 0' } },
   length_penalty: {
     // A penalty must reach truncated responses too, or running past the budget would pay.

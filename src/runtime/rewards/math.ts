@@ -1,218 +1,172 @@
 // math_equal: is a model's final answer the same as the reference? The answer is the last
-// `\boxed{...}` (else the text after the last `Answer:`). Both sides are normalised the way the
-// public graders do (verl's hendrycks/minerva `strip_string`, open-r1's math_verify): `\dfrac`,
-// `\left`, `$`, `%`, degrees, `\text{...}` units and spaces go away. Then they are compared as
-// numbers when both evaluate (fractions, `a/b`, roots, powers, `\pi`), else as strings, and
-// tuples/lists element by element. No symbolic algebra: `a+b` and `b+a` differ.
+// non-empty `\boxed{...}` outside code (two different boxed answers are a hedge: no answer), else
+// the last answer label (grader/extract.ts). Both sides are normalised (grader/normalize.ts), then
+// compared as exact values (grader/number.ts), case-insensitive text, multiple-choice letters,
+// matrices entry by entry, tuples and intervals in order, sets and solution lists in any order.
+// No symbolic algebra: `a+b` and `b+a` differ. docs/grader.md has the table and its figures.
+import { allBoxed, labelledAnswer, withoutCode } from './grader/extract.js';
+import { MAX_ANSWER, normalizeMath } from './grader/normalize.js';
+import { evalValue, valuesEqual } from './grader/number.js';
 
-/** The content of the last complete `\boxed{...}` / `\fbox{...}` (nested braces kept), or `\boxed 5`. */
-export function lastBoxed(s: string): string | null {
-  let found: string | null = null;
-  for (const m of s.matchAll(/\\(?:boxed|fbox)(?![A-Za-z])/g)) {
-    let i = m.index! + m[0].length;
-    while (s[i] === ' ') i++;
-    if (s[i] === '{') {
-      const end = closingBrace(s, i);
-      if (end >= 0) found = s.slice(i + 1, end);
-    } else if (i > m.index! + m[0].length) {
-      // `\boxed 5`: one token, up to a space or `$`.
-      const tok = /^[^\s$]+/.exec(s.slice(i));
-      if (tok) found = tok[0];
-    }
-  }
-  return found;
-}
+export { lastBoxed } from './grader/extract.js';
+export { normalizeMath } from './grader/normalize.js';
+export { evalMath } from './grader/number.js';
 
-/** Index of the `}` matching the `{` at `open`, or -1 if it is never closed. */
-function closingBrace(s: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < s.length; i++) {
-    if (s[i] === '\\') {
-      i++; // `\{` and `\}` are literal braces
-      continue;
-    }
-    if (s[i] === '{') depth++;
-    else if (s[i] === '}' && --depth === 0) return i;
-  }
-  return -1;
-}
-
-/** The final answer of a response: the last `\boxed{}`, else the last `Answer: x`. */
-export function extractMathAnswer(response: string): string | null {
-  const boxed = lastBoxed(response);
-  if (boxed !== null) return boxed;
-  const m = [...response.matchAll(/Answer:\s*(.+)/g)].at(-1);
-  return m ? m[1]!.trim().replace(/\.$/, '') : null;
-}
-
-const TEXT = String.raw`\\(?:text|textbf|textrm|mathrm|mbox)\{([^{}]*)\}`;
-
-/** A canonical spelling: what two equal answers written differently have in common. */
-export function normalizeMath(input: string): string {
-  let s = input.trim();
-  const boxed = lastBoxed(s);
-  if (boxed !== null && /^\\(?:boxed|fbox)/.test(s)) s = boxed;
-  s = s
-    .replace(/\\[!,;: ]/g, '') // thin spaces
-    .replace(/\\displaystyle/g, '')
-    .replace(/\\[dt]frac(?![A-Za-z])/g, '\\frac')
-    .replace(/\\(?:left|right)(?![A-Za-z])/g, '')
-    .replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°/g, '') // degrees
-    .replace(/\\?\$/g, '')
-    .replace(/\\?%/g, '');
-  // `\text{(B)}` alone is the answer; `5\text{ cm}` is a number with a unit.
-  const whole = new RegExp(`^\\s*${TEXT}\\s*$`).exec(s);
-  s = whole ? whole[1]! : s.replace(new RegExp(`${TEXT}(\\^\\{?\\d\\}?)?\\s*$`), '');
-  s = s.replace(/\s+/g, '').replace(/\.$/, '');
-  // `x=3` → `3` (a short variable name on the left, as verl's strip_string).
-  const eq = /^[A-Za-z][A-Za-z0-9']?=([^=]+)$/.exec(s);
-  if (eq) s = eq[1]!;
-  // `\frac12` → `\frac{1}{2}`, `\sqrt2` → `\sqrt{2}` (one-character arguments without braces).
-  s = s.replace(/\\frac([0-9A-Za-z])([0-9A-Za-z])/g, '\\frac{$1}{$2}').replace(/\\frac(\{[^{}]*\})([0-9A-Za-z])/g, '\\frac$1{$2}').replace(/\\frac([0-9A-Za-z])\{/g, '\\frac{$1}{');
-  s = s.replace(/\\sqrt([0-9A-Za-z])/g, '\\sqrt{$1}');
-  s = s.replace(/\{,\}/g, ',');
-  if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, ''); // 1,000 and 1{,}000 → 1000
-  s = s.replace(/^(-?\d+)\.0+$/, '$1'); // 3.0 → 3
-  return s;
-}
-
-/** Equal as numbers within a relative tolerance, else as normalised strings, else as lists. */
-export function mathEqual(given: string, reference: string, tolerance: number): boolean {
-  const a = normalizeMath(given);
-  const b = normalizeMath(reference);
-  if (a === '') return false;
-  if (itemEqual(a, b, tolerance)) return true;
-  const la = splitList(a);
-  const lb = splitList(b);
-  if (!la || !lb || la.open !== lb.open || la.close !== lb.close || la.items.length !== lb.items.length) return false;
-  return la.items.every((x, i) => itemEqual(x, lb.items[i]!, tolerance));
-}
-
-function itemEqual(a: string, b: string, tolerance: number): boolean {
-  if (a === b) return true;
-  const x = evalMath(a);
-  const y = evalMath(b);
-  if (x === null || y === null) return false;
-  // Relative, with a tiny floor so `tolerance = 0` still forgives float rounding.
-  return x === y || Math.abs(x - y) <= Math.max(tolerance, 1e-12) * Math.max(Math.abs(x), Math.abs(y));
-}
-
-/** `(1,2)`, `[1,2)`, `1,2`: the top-level comma-separated items and the brackets around them. */
-function splitList(s: string): { open: string; close: string; items: string[] } | null {
-  let open = '';
-  let close = '';
-  if (/^[([]/.test(s) && /[)\]]$/.test(s)) [open, close, s] = [s[0]!, s.at(-1)!, s.slice(1, -1)];
-  const items: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if ('({['.includes(c)) depth++;
-    else if (')}]'.includes(c)) depth--;
-    else if (c === ',' && depth === 0) {
-      items.push(s.slice(start, i));
-      start = i + 1;
-    }
-  }
-  items.push(s.slice(start));
-  return items.length > 1 || open ? { open, close, items } : null;
-}
+/** Boxes compared for a hedge: the last few are enough, and bound the time on odd responses. */
+const MAX_BOXES = 16;
 
 /**
- * The value of a normalised answer, or null when it is not a plain number expression. Grammar:
- * sum := product (± product)*; product := unary ((* | \cdot | \times | / | \div)? unary)*
- * (juxtaposition only before `\frac`, `\sqrt`, `\pi` and brackets: `2\sqrt{3}`);
- * unary := ± unary | power; power := atom (^ atom)?; atom := number | \frac{}{} | \sqrt[n]{} |
- * \pi | (sum) | {sum}.
+ * The final answer of a response: the last non-empty `\boxed{}` outside code (null when an
+ * earlier box says something else: a hedge), else the last answer label, else null.
  */
-export function evalMath(s: string): number | null {
-  const p = new Parser(s);
+export function extractMathAnswer(response: string): string | null {
   try {
-    const v = p.sum();
-    return p.done() && Number.isFinite(v) ? v : null;
+    const text = withoutCode(response);
+    const boxes = allBoxed(text)
+      .filter((b) => b.trim() !== '')
+      .slice(-MAX_BOXES);
+    const last = boxes.at(-1);
+    if (last !== undefined) return boxes.every((b) => b === last || mathEqual(b, last)) ? last : null;
+    // An empty box after a label is a template, not the answer.
+    return labelledAnswer(text)?.replace(/\\(?:boxed|fbox)\s*\{\s*\}/g, '').trim().replace(/\.$/, '') || null;
   } catch {
     return null;
   }
 }
 
-class Parser {
-  private i = 0;
-  constructor(private readonly s: string) {}
-
-  done(): boolean {
-    return this.i === this.s.length;
+/**
+ * Is `given` the same answer as `reference`? Numbers compare exactly unless `tolerance` (relative,
+ * opt-in, default 0) is given. Never throws: anything it cannot read is compared as text.
+ */
+export function mathEqual(given: string, reference: string, tolerance = 0): boolean {
+  try {
+    const a = normalizeMath(given);
+    const b = normalizeMath(reference);
+    if (a === '') return false;
+    if (a.length > MAX_ANSWER || b.length > MAX_ANSWER) return a === b;
+    return formsEqual(form(a), form(b), tolerance);
+  } catch {
+    return false;
   }
+}
 
-  private eat(tok: string): boolean {
-    if (!this.s.startsWith(tok, this.i)) return false;
-    // `\pi` must not be the start of `\pie`
-    if (/^\\[A-Za-z]+$/.test(tok) && /[A-Za-z]/.test(this.s[this.i + tok.length] ?? '')) return false;
-    this.i += tok.length;
+/** The shape of a normalised answer. */
+type Form =
+  | { kind: 'one'; s: string }
+  | { kind: 'matrix'; rows: string[][] }
+  | { kind: 'union'; parts: string[] }
+  | { kind: 'tuple'; open: string; close: string; items: string[] } // ordered: tuples, intervals
+  | { kind: 'set'; items: string[] }; // unordered: `\{1,2\}`, `1, 2`, `x=1, x=2`, `\pm 2`
+
+const MATRIX = /^[[(|]?\\begin\{([pbvBV]?matrix|array)\}(?:\{[lcr|]*\})?(.*)\\end\{\1\}[\])|]?$/;
+
+function form(s: string): Form {
+  const m = MATRIX.exec(s);
+  if (m) return { kind: 'matrix', rows: m[2]!.split('\\\\').filter((r) => r !== '').map((r) => r.split('&')) };
+  const parts = splitTop(s, '\\cup');
+  if (parts.length > 1) return { kind: 'union', parts };
+  if (s.startsWith('\\{') && s.endsWith('\\}') && closes(s, 1) === s.length - 1) return { kind: 'set', items: solutions(splitTop(s.slice(2, -2), ',')) };
+  if (/^[([]/.test(s) && /[)\]]$/.test(s) && closes(s, 0) === s.length - 1) {
+    const items = splitTop(s.slice(1, -1), ',');
+    if (items.length > 1) return { kind: 'tuple', open: s[0]!, close: s.at(-1)!, items };
+  }
+  const items = solutions(splitTop(s, ','));
+  return items.length > 1 ? { kind: 'set', items } : { kind: 'one', s: items[0] ?? s };
+}
+
+function formsEqual(a: Form, b: Form, tol: number): boolean {
+  if (a.kind === 'one' && b.kind === 'one') return itemEqual(a.s, b.s, tol);
+  if (a.kind === 'matrix' && b.kind === 'matrix') {
+    return a.rows.length === b.rows.length && a.rows.every((r, i) => r.length === b.rows[i]!.length && r.every((x, j) => itemEqual(x, b.rows[i]![j]!, tol)));
+  }
+  if (a.kind === 'union' && b.kind === 'union') return sameItems(a.parts, b.parts, (x, y) => formsEqual(form(x), form(y), tol));
+  if (a.kind === 'tuple' && b.kind === 'tuple') {
+    return a.open === b.open && a.close === b.close && a.items.length === b.items.length && a.items.every((x, i) => itemEqual(x, b.items[i]!, tol));
+  }
+  if (a.kind === 'set' && b.kind === 'set') return sameItems(a.items, b.items, (x, y) => itemEqual(x, y, tol));
+  return false;
+}
+
+/** The same items in any order, each used once. */
+function sameItems(xs: string[], ys: string[], eq: (x: string, y: string) => boolean): boolean {
+  if (xs.length !== ys.length) return false;
+  const used = new Array<boolean>(ys.length).fill(false);
+  return xs.every((x) => {
+    const j = ys.findIndex((y, k) => !used[k] && eq(x, y));
+    if (j < 0) return false;
+    used[j] = true;
     return true;
-  }
+  });
+}
 
-  private expect(tok: string): void {
-    if (!this.eat(tok)) throw new Error(`expected ${tok}`);
-  }
+function itemEqual(a: string, b: string, tol: number): boolean {
+  if (a.toLowerCase() === b.toLowerCase()) return true;
+  const ca = choice(a);
+  const cb = choice(b);
+  if (ca && cb && (ca.bare || cb.bare)) return ca.letter === cb.letter;
+  const va = evalValue(a);
+  const vb = evalValue(b);
+  return va !== null && vb !== null && valuesEqual(va, vb, tol);
+}
 
-  sum(): number {
-    let v = this.product();
-    for (;;) {
-      if (this.eat('+')) v += this.product();
-      else if (this.eat('-')) v -= this.product();
-      else return v;
+/** `x=3` → `x` and `3` (a short variable name on the left, as verl's strip_string). */
+function equation(s: string): { name: string; value: string } | null {
+  const m = /^([A-Za-z](?:_\{?\w\}?|[A-Za-z0-9'])?)=([^=]+)$/.exec(s);
+  return m ? { name: m[1]!, value: m[2]! } : null;
+}
+
+/**
+ * Items of a list with `\pm` expanded and the variable dropped where it is the same for all
+ * (`x=1, x=2` → `1, 2`), but kept where they differ: `a=1, b=2` is not `a=2, b=1`.
+ */
+function solutions(items: string[]): string[] {
+  const xs = expandPm(items);
+  const eqs = xs.map(equation);
+  const names = new Set(eqs.map((e) => e?.name ?? ''));
+  return names.size === 1 ? xs.map((x, i) => eqs[i]?.value ?? x) : xs;
+}
+
+/** A multiple-choice letter: `B`, `(B)` (bare), or `(B)12`, `B.12`, `B)12` (a letter and its value). */
+function choice(s: string): { letter: string; bare: boolean } | null {
+  const bare = /^\(?([A-Za-z])\)?$/.exec(s);
+  if (bare) return { letter: bare[1]!.toUpperCase(), bare: true };
+  const labelled = /^(?:\(([A-Za-z])\)|([A-Za-z])[.:)])./.exec(s);
+  return labelled ? { letter: (labelled[1] ?? labelled[2])!.toUpperCase(), bare: false } : null;
+}
+
+/** `\pm 2` is the two solutions `2` and `-2`; `x=\pm 5` is `x=5` and `x=-5`. */
+function expandPm(items: string[]): string[] {
+  const PM = /\\(?:pm|mp)(?![A-Za-z])/;
+  const unsigned = (x: string) => x.replace(/^\+/, '').replace(/=\+/, '=');
+  return items.flatMap((x) => (PM.test(x) ? [unsigned(x.replace(PM, '+')), x.replace(PM, '-')] : [x]));
+}
+
+/** Index of the bracket closing the one at `open` (any of `([{`), or -1. */
+function closes(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    const c = s[i]!;
+    if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c) && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** `s` split on `sep` outside brackets. */
+function splitTop(s: string, sep: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+    else if (depth === 0 && s.startsWith(sep, i)) {
+      out.push(s.slice(start, i));
+      start = i + sep.length;
+      i += sep.length - 1;
     }
   }
-
-  private product(): number {
-    let v = this.unary();
-    for (;;) {
-      if (this.eat('*') || this.eat('\\cdot') || this.eat('\\times')) v *= this.unary();
-      else if (this.eat('/') || this.eat('\\div')) v /= this.unary();
-      else if (/^(\\frac|\\sqrt|\\pi|\(|\{)/.test(this.s.slice(this.i))) v *= this.unary();
-      else return v;
-    }
-  }
-
-  private unary(): number {
-    if (this.eat('-')) return -this.unary();
-    if (this.eat('+')) return this.unary();
-    const base = this.atom();
-    return this.eat('^') ? base ** this.atom() : base;
-  }
-
-  private atom(): number {
-    const num = /^(\d+\.?\d*|\.\d+)/.exec(this.s.slice(this.i));
-    if (num) {
-      this.i += num[0].length;
-      return Number(num[0]);
-    }
-    if (this.eat('\\frac')) {
-      const a = this.group();
-      return a / this.group();
-    }
-    if (this.eat('\\sqrt')) {
-      let n = 2;
-      if (this.eat('[')) {
-        n = this.sum();
-        this.expect(']');
-      }
-      const x = this.group();
-      return n === 3 ? Math.cbrt(x) : x ** (1 / n);
-    }
-    if (this.eat('\\pi')) return Math.PI;
-    if (this.eat('(')) {
-      const v = this.sum();
-      this.expect(')');
-      return v;
-    }
-    return this.group();
-  }
-
-  private group(): number {
-    this.expect('{');
-    const v = this.sum();
-    this.expect('}');
-    return v;
-  }
+  out.push(s.slice(start));
+  return out;
 }
