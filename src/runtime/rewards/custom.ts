@@ -116,6 +116,8 @@ async function transpile(file: string, reward: string): Promise<string> {
     const first = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors?.[0];
     const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: ` : '';
     throw new RunError(`reward \`${reward}\`: cannot compile the TypeScript module ${path.basename(file)}: ${where}${first?.text ?? (e as Error).message}`);
+  } finally {
+    await esbuild.stop(); // its service process would keep siric alive after the run
   }
   writeFileSync(out, code);
   return pathToFileURL(out).href;

@@ -12,6 +12,8 @@ export type CallResult = { ok: true; value: unknown } | { ok: false; message: st
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 if (process.setSourceMapsEnabled) process.setSourceMapsEnabled(true);
+// The module's console output goes to stderr: stdout carries the run's lines (and --json events).
+globalThis.console = new (require('node:console').Console)(process.stderr, process.stderr);
 const exit = process.exit.bind(process);
 process.exit = (code) => {
   parentPort.postMessage({ t: 'exit', code: code === undefined ? (process.exitCode ?? 0) : code, stack: new Error('process.exit').stack });
@@ -79,10 +81,7 @@ export class RewardWorker {
   /** Starts the worker and imports the module; null when the export is ready to call. */
   start(): Promise<LoadFailure | null> {
     if (this.ready) return this.ready;
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { url: this.url, exportName: this.exportName }, stdout: true });
-    // The module's console.log goes to stderr: stdout carries the run's lines (and --json events).
-    w.stdout.pipe(process.stderr, { end: false });
-    w.unref(); // an idle reward worker never keeps the process alive
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { url: this.url, exportName: this.exportName } });
     this.worker = w;
     this.exitCall = null;
     this.ready = new Promise((resolve) => {
@@ -108,6 +107,8 @@ export class RewardWorker {
         }
       });
     });
+    // Only an idle worker lets the process end (unref after the listeners: adding them refs it).
+    void this.ready.then(() => this.pending === null && w.unref());
     return this.ready;
   }
 
@@ -129,6 +130,7 @@ export class RewardWorker {
         resolve({ ok: false, message: `timed out after ${s} s (a loop, or a promise that never settles?); set \`timeout_s\` on the reward to allow more` });
       }, this.timeoutMs);
       this.pending = { id, resolve, timer };
+      w.ref();
       w.postMessage({ id, input });
     });
   }
@@ -138,6 +140,7 @@ export class RewardWorker {
     if (!p || p.id !== id) return;
     clearTimeout(p.timer);
     this.pending = null;
+    this.worker?.unref();
     p.resolve(r);
   }
 
