@@ -12,11 +12,11 @@ export function judgeOf(rewards: IRReward[]): IRReward | undefined {
 
 /**
  * The pipeline's answer reward: the judge of the first RL stage's rewards; without an RL stage,
- * of every reward the pipeline declares; undefined when none qualifies (evals then use the
- * built-in tasks' `Answer:` checker).
+ * of every reward in the graph except those only there as some eval's explicit `judge`;
+ * undefined when none qualifies (evals then use the built-in tasks' `Answer:` checker).
  */
-export function answerReward(nodes: IRNode[]): IRReward | undefined {
+export function answerReward(nodes: IRNode[], explicitJudges: ReadonlySet<string> = new Set()): IRReward | undefined {
   const rewards = new Map(nodes.filter((n): n is IRReward => n.type === 'reward').map((r) => [r.id, r]));
   const rl = nodes.filter((n): n is IRTrain => n.type === 'train' && n.algorithm === 'grpo').sort((a, b) => a.order - b.order)[0];
-  return judgeOf(rl ? rl.rewards.map((id) => rewards.get(id)!).filter(Boolean) : [...rewards.values()]);
+  return judgeOf(rl ? rl.rewards.map((id) => rewards.get(id)!).filter(Boolean) : [...rewards.values()].filter((r) => !explicitJudges.has(r.id)));
 }

@@ -40,7 +40,9 @@ export function lower(program: Program, result: CheckResult, overrides: Override
     t.start_step = step;
     step += t.steps;
   }
-  const evals = of('eval').map((c) => lowerEval(c, trains, datasetById, diagnostics, answerReward([...rewards, ...trains])?.id ?? null));
+  const explicitJudges = new Set(of('eval').flatMap((c) => (c.settings['judge'] ? [ref(c.settings['judge'])] : [])));
+  const defaultJudge = answerReward([...rewards, ...trains], explicitJudges)?.id ?? null;
+  const evals = of('eval').map((c) => lowerEval(c, trains, datasetById, diagnostics, defaultJudge));
 
   const nodes: IRNode[] = [...models, ...datasets, ...rewards, ...schedules, ...trains, ...evals];
   const edges: IR['edges'] = [];
