@@ -22,7 +22,7 @@ const MODULES: Record<string, string> = {
 for (const [name, text] of Object.entries(MODULES)) fs.writeFileSync(path.join(dir, name), text);
 
 /** One SFT step (checkpoint `warmup-end`), then GRPO steps scored by the module alone (on every response, cut off or not). */
-function pipeline(name: string, module: string, timeout: number): string {
+function pipeline(name: string, module: string, timeout?: number): string {
   const file = path.join(dir, `${name}.siri`);
   fs.writeFileSync(
     file,
@@ -44,8 +44,7 @@ dataset arith = tasks.arithmetic(operands = 2..2, digits = 1..1, train_size = 16
 
 reward mine {
   kind = custom
-  module = "${module}"
-  timeout_s = ${timeout}
+  module = "${module}"${timeout === undefined ? '' : `\n  timeout_s = ${timeout}`}
   truncated = score
 }
 
@@ -92,7 +91,7 @@ function expectOnlyWarmupCheckpoint(name: string): void {
 }
 
 it('a reward that calls process.exit(0) fails the run (not exit 0), naming the module and line', { timeout: 60_000 }, () => {
-  const r = run(pipeline('exits', 'exit.mjs', 10));
+  const r = run(pipeline('exits', 'exit.mjs'));
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('error[R0301]: reward `mine` failed on 2 of 2 responses (more than its max_failure_rate, 50 %); the first failure: called process.exit(0) (a reward must return a score, not end the process)');
   expect(r.stderr).toMatch(/\(at \S*exit\.mjs:2:11\)/);
@@ -109,7 +108,7 @@ it('a reward whose promise never resolves times out and fails the run with a mes
 });
 
 it('a .ts reward that always throws stops the run with the first error and its line in the .ts file', { timeout: 60_000 }, () => {
-  const r = run(pipeline('throws', 'throws.ts', 10));
+  const r = run(pipeline('throws', 'throws.ts'));
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/error\[R0301\]: reward `mine` failed on 2 of 2 responses .*the first failure: no verifier for a \d+-character response \(at \S*throws\.ts:2:9\)/);
   expectOnlyWarmupCheckpoint('throws');

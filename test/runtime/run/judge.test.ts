@@ -85,8 +85,8 @@ async function run(file: string) {
 describe('eval judges', () => {
   it('an SFT-only pipeline is judged by its own answer reward, not the built-in `Answer:` pattern', { timeout: 60_000 }, async () => {
     const { ir, events, summary } = await run(pipeline('eval heldout {\n  data = sums\n}'));
-    expect((ir.nodes.find((n) => n.type === 'eval') as IREval).judge).toBe('reward.hash');
     expect(summary.map((m) => [m.eval, m.accuracy, m.judge, m.answers_found])).toEqual([['heldout', 1, 'hash', 4]]);
+    expect((ir.nodes.find((n) => n.type === 'eval') as IREval).judge).toBe('reward.hash');
     expect(events.filter((e) => e.type === 'warning')).toEqual([]);
     const rows = fs.readFileSync(path.join(summary.length ? (events.find((e) => e.type === 'run_start') as { run_dir: string }).run_dir : '', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EvalMetrics);
     expect(rows.filter((r) => r.type === 'eval').map((r) => r.judge)).toEqual(['hash']);
