@@ -62,7 +62,8 @@ export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<O
       ...(o.limit ? { limit: o.limit } : {}),
       backend: (o.backend ?? 'auto') as 'auto',
     });
-    if (o.json) return { code: EXIT.ok, stdout: JSON.stringify({ checkpoint: path.resolve(checkpoint), ...r }) + '\n' };
+    const warnings = [r.greedy, r.sampled].map((m) => m && judgeWarning(m)).filter((w): w is string => !!w);
+    if (o.json) return { code: EXIT.ok, stdout: JSON.stringify({ checkpoint: path.resolve(checkpoint), ...r, ...(warnings.length ? { warnings } : {}) }) + '\n' };
     const row = (label: string, m: typeof r.greedy): string =>
       `${label.padEnd(14)}${(m.accuracy * 100).toFixed(1).padStart(6)} %   ${m.response_len_mean.toFixed(1).padStart(7)} tokens   ${(m.truncated_frac * 100).toFixed(1).padStart(5)} % truncated\n`;
     const stdout =
@@ -70,7 +71,6 @@ export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<O
       `${''.padEnd(14)}${'accuracy'.padStart(8)}   ${'mean response'.padStart(13)}\n` +
       row('greedy pass@1', r.greedy) +
       (r.sampled ? row(`mean@${r.sampled.samples}`, r.sampled) : '');
-    const warnings = [r.greedy, r.sampled].map((m) => m && judgeWarning(m)).filter(Boolean);
     return { code: EXIT.ok, stdout, ...(warnings.length ? { stderr: warnings.map((w) => `warning: ${w}\n`).join('') } : {}) };
   } catch (e) {
     if (e instanceof RunError) return { code: EXIT.errors, stderr: formatRunError(e) };
