@@ -82,7 +82,7 @@ function listCheckpoints(runDir: string, o: EvalOptions): Outcome {
 }
 
 export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<Outcome> {
-  const [{ evaluateCheckpoint, runDirOf }, { RunError, formatRunError }, { releaseBackend }] = await Promise.all([import('../runtime/evaluate.js'), import('../runtime/types.js'), import('../runtime/backend.js')]);
+  const [{ evaluateCheckpoint, runDirOf }, { RunError, formatRunError }, { releaseBackend }, { judgeWarning }] = await Promise.all([import('../runtime/evaluate.js'), import('../runtime/types.js'), import('../runtime/backend.js'), import('../runtime/eval.js')]);
   if (!fs.existsSync(checkpoint)) return fail(`checkpoint not found: ${checkpoint}`, 'checkpoints are folders like runs/<pipeline>/<id>/checkpoints/<name>');
   if (fs.existsSync(path.join(checkpoint, 'manifest.json'))) return listCheckpoints(checkpoint, o);
   const src = source(checkpoint, o, runDirOf);
@@ -100,15 +100,16 @@ export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<O
       ...(o.limit ? { limit: o.limit } : {}),
       backend: (o.backend ?? 'auto') as 'auto',
     });
-    if (o.json) return { code: EXIT.ok, stdout: JSON.stringify({ checkpoint: path.resolve(checkpoint), ...r }) + '\n' };
+    const warnings = [r.greedy, r.sampled].map((m) => m && judgeWarning(m)).filter((w): w is string => !!w);
+    if (o.json) return { code: EXIT.ok, stdout: JSON.stringify({ checkpoint: path.resolve(checkpoint), ...r, ...(warnings.length ? { warnings } : {}) }) + '\n' };
     const row = (label: string, m: typeof r.greedy): string =>
       `${label.padEnd(14)}${(m.accuracy * 100).toFixed(1).padStart(6)} %   ${m.response_len_mean.toFixed(1).padStart(7)} tokens   ${(m.truncated_frac * 100).toFixed(1).padStart(5)} % truncated\n`;
     const stdout =
-      `${checkpoint}: ${r.dataset} (${r.split} split, ${r.greedy.n} problems, up to ${r.max_tokens} new tokens) on ${r.backend}\n` +
+      `${checkpoint}: ${r.dataset} (${r.split} split, ${r.greedy.n} problems, up to ${r.max_tokens} new tokens) on ${r.backend}, judged by ${r.greedy.judge}\n` +
       `${''.padEnd(14)}${'accuracy'.padStart(8)}   ${'mean response'.padStart(13)}\n` +
       row('greedy pass@1', r.greedy) +
       (r.sampled ? row(`mean@${r.sampled.samples}`, r.sampled) : '');
-    return { code: EXIT.ok, stdout };
+    return { code: EXIT.ok, stdout, ...(warnings.length ? { stderr: warnings.map((w) => `warning: ${w}\n`).join('') } : {}) };
   } catch (e) {
     if (e instanceof RunError) return { code: EXIT.errors, stderr: formatRunError(e) };
     throw e;

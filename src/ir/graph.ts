@@ -181,6 +181,8 @@ export const EvalNode = Obj({
   limit: Nullable(Int({ minimum: 1 })),
   /** Every point where it runs: global step (after that many steps), the stage, and why. */
   points: Type.Array(Obj({ step: Int({ minimum: 0 }), stage: Nullable(Id()), reason: Enum('start', 'every', 'phase_end', 'stage_end') })),
+  /** The reward that decides `correct` (null: the built-in tasks' `Answer:` checker). */
+  judge: Nullable(Id()),
 });
 
 export const Node = Type.Union([ModelNode, DatasetNode, RewardNode, ScheduleNode, TrainNode, EvalNode]);

@@ -5,6 +5,7 @@ import type { CheckResult, Checked, Settings } from '../semantics/check.js';
 import type { Json } from '../semantics/types.js';
 import type { Program } from '../semantics/loader.js';
 import { diag, type Diagnostic } from '../diagnostics/messages.js';
+import { answerReward } from './judge.js';
 import type { IR, IRCheckpoint, IRDataset, IREval, IRModel, IRNode, IRPhase, IRReward, IRSchedule, IRTrain } from './graph.js';
 import { IR_VERSION } from './graph.js';
 import { expandPhases } from './schedule.js';
@@ -39,7 +40,9 @@ export function lower(program: Program, result: CheckResult, overrides: Override
     t.start_step = step;
     step += t.steps;
   }
-  const evals = of('eval').map((c) => lowerEval(c, trains, datasetById, diagnostics));
+  const explicitJudges = new Set(of('eval').flatMap((c) => (c.settings['judge'] ? [ref(c.settings['judge'])] : [])));
+  const defaultJudge = answerReward([...rewards, ...trains], explicitJudges)?.id ?? null;
+  const evals = of('eval').map((c) => lowerEval(c, trains, datasetById, diagnostics, defaultJudge));
 
   const nodes: IRNode[] = [...models, ...datasets, ...rewards, ...schedules, ...trains, ...evals];
   const edges: IR['edges'] = [];
@@ -52,6 +55,7 @@ export function lower(program: Program, result: CheckResult, overrides: Override
   for (const e of evals) {
     edges.push({ from: e.data.dataset, to: e.id, kind: 'data' });
     for (const s of e.stages) edges.push({ from: s, to: e.id, kind: 'eval' });
+    if (e.judge) edges.push({ from: e.judge, to: e.id, kind: 'reward' });
   }
 
   const sources = program.modules
@@ -261,7 +265,7 @@ function checkSplit(c: Checked, dsId: string, split: string, datasets: Map<strin
   }
 }
 
-function lowerEval(c: Checked, trains: IRTrain[], datasets: Map<string, IRDataset>, diagnostics: Diagnostic[]): IREval {
+function lowerEval(c: Checked, trains: IRTrain[], datasets: Map<string, IRDataset>, diagnostics: Diagnostic[], defaultJudge: string | null): IREval {
   const s = c.settings;
   const dsId = ref(s['data']);
   const ds = datasets.get(dsId);
@@ -295,6 +299,7 @@ function lowerEval(c: Checked, trains: IRTrain[], datasets: Map<string, IRDatase
     max_tokens: s['max_tokens'] === 'max_budget' ? maxBudget : (s['max_tokens'] as number),
     limit: s['limit'] === 'off' ? null : (s['limit'] as number),
     points,
+    judge: s['judge'] ? ref(s['judge']) : defaultJudge,
   };
 }
 

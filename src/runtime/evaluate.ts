@@ -2,14 +2,14 @@
 // with samples > 1, mean@n — reporting accuracy and mean response tokens like the run's evals.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { IR, IRDataset, IREval, IRModel, IRReward, IRTrain } from '../ir/graph.js';
+import type { IR, IRDataset, IREval, IRModel, IRTrain } from '../ir/graph.js';
 import { selectBackend, type BackendRequest } from './backend.js';
 import { loadDataset } from './data/dataset.js';
-import { DEFAULT_CHECKER, runEval } from './eval.js';
+import { EvalJudges, runEval } from './eval.js';
+import { answerReward } from '../ir/judge.js';
 import { readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
 import { parameterCount, Transformer } from './model/transformer.js';
-import { buildRewards } from './rewards/index.js';
 import { loadTokenizerFile } from './tokenizer/index.js';
 import type { EvalMetrics } from './types.js';
 import { RunError } from './types.js';
@@ -70,20 +70,23 @@ export async function evaluateCheckpoint(o: EvalCheckpointOptions): Promise<Eval
   const policy = o.ir.nodes.find((n): n is IRModel => n.type === 'model' && (policyId === undefined || n.id === policyId));
   const tokenizer = loadTokenizerFile(path.join(dir, 'tokenizer.json'), policy ? { chatTemplate: policy.chat_template } : {});
   const model = new Transformer(readHfConfig(dir), readShardedSafetensors(dir).tensors, o.seed);
+  const judges = new EvalJudges(nodes, o.baseDir);
   try {
-    // Answers are checked as in training: the first RL stage's rewards (or the built-in tasks' format).
+    // Answers are judged as by the run's own evals of this dataset, else by the pipeline's answer reward.
     const stages = o.ir.nodes.filter((n): n is IRTrain => n.type === 'train').sort((a, b) => a.order - b.order);
-    const rl = stages.find((s) => s.algorithm === 'grpo');
-    const rewardNodes = rl ? rl.rewards.map((r) => nodes.get(r) as IRReward) : [DEFAULT_CHECKER];
-    const rewards = await buildRewards(rewardNodes, { baseDir: o.baseDir });
+    const declared = o.ir.nodes.find((n): n is IREval => n.type === 'eval' && n.data.dataset === node.id);
+    // (A graph from before evals named their judge has none: it gets the pipeline's answer reward.)
+    const judge = declared?.judge !== undefined ? declared.judge : (answerReward(o.ir.nodes)?.id ?? null);
+    const rewards = await judges.for(judge);
     const maxTokens = o.maxTokens ?? defaultBudget(o.ir, node.id, stages);
-    const base: Omit<IREval, 'mode' | 'samples'> = { id: 'eval.cli', type: 'eval', name: 'cli', data: { dataset: node.id, split: o.split }, stages: [], temperature: o.temperature, top_p: o.topP, max_tokens: maxTokens, limit: o.limit ?? null, points: [] };
+    const base: Omit<IREval, 'mode' | 'samples'> = { id: 'eval.cli', type: 'eval', name: 'cli', data: { dataset: node.id, split: o.split }, stages: [], temperature: o.temperature, top_p: o.topP, max_tokens: maxTokens, limit: o.limit ?? null, points: [], judge };
     const at = { step: 0, stage: null, reason: 'cli' };
     const m = { model, tokenizer, rewards, seed: o.seed };
     const greedy = await runEval({ ...base, mode: 'greedy', samples: 1 }, rows, m, at);
     const sampled = o.samples > 1 ? await runEval({ ...base, mode: 'sample', samples: o.samples }, rows, m, at) : undefined;
     return { backend: `${backend.name} (${backend.device})`, dataset: node.name, split: o.split, max_tokens: maxTokens, greedy, ...(sampled ? { sampled } : {}) };
   } finally {
+    await judges.close();
     model.dispose();
   }
 }

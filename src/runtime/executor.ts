@@ -10,7 +10,7 @@ import { VERSION } from '../version.js';
 import { assertDeviceHealthy, selectBackend } from './backend.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
 import { ExampleStream, loadDataset } from './data/dataset.js';
-import { DEFAULT_CHECKER, runEval } from './eval.js';
+import { EvalJudges, judgeWarning, runEval } from './eval.js';
 import { forkFrom } from './fork.js';
 import { configFromScratch, readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
@@ -81,8 +81,9 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
 
   const rewardSets = new Map<string, RewardSet>();
   for (const s of stages) if (s.algorithm === 'grpo') rewardSets.set(s.id, await buildRewards(s.rewards.map((r) => nodes.get(r) as IRReward), { baseDir: o.baseDir }));
-  const firstRl = stages.find((s) => s.algorithm === 'grpo');
-  const evalRewards = firstRl ? rewardSets.get(firstRl.id)! : await buildRewards([DEFAULT_CHECKER], { baseDir: o.baseDir });
+  // Each eval's judge (its own reward, or the built-in `Answer:` checker), loaded before anything runs.
+  const judges = new EvalJudges(nodes, o.baseDir);
+  for (const e of evals) await judges.for(e.judge);
 
   // --- the run directory: created only once everything above has loaded ---
   let runDir: string;
@@ -143,12 +144,14 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
         if (p.step !== globalStep || p.stage !== stage || evalsDone.has(key)) continue;
         const split = datasets.get(e.data.dataset)!;
         const rows = e.data.split === 'train' ? split.train : e.data.split === 'eval' ? split.eval : [...split.train, ...split.eval];
-        const m = await runEval(e, rows, { model, tokenizer, rewards: evalRewards, seed }, { step: globalStep, stage: stage && nodes.get(stage)!.name, reason: p.reason });
+        const m = await runEval(e, rows, { model, tokenizer, rewards: await judges.for(e.judge), seed }, { step: globalStep, stage: stage && nodes.get(stage)!.name, reason: p.reason });
         evalsDone.add(key);
         summary.push(m);
         appendRow(metricsFile, { ...m, global_step: globalStep });
         metricsRows++;
         o.sink({ type: 'eval', metrics: m });
+        const warning = judgeWarning(m);
+        if (warning) o.sink({ type: 'warning', message: warning });
       }
     }
   };
@@ -214,7 +217,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
           groups_kept: r.groupsKept,
           reward_errors: r.scores.errors.length,
         };
-        for (const e of r.scores.errors.slice(0, 3)) o.sink({ type: 'warning', message: `reward \`${e.reward}\` failed on a response at step ${g + 1}: ${e.message} (scored 0)` });
+        for (const e of r.scores.errors.slice(0, 3)) o.sink({ type: 'warning', message: `reward \`${e.reward}\` failed on a response at step ${g + 1}: ${e.message}${e.at ? ` (at ${e.at})` : ''} (scored 0)` });
         const first = r.rollouts[0];
         if (first) {
           const s = { type: 'sample' as const, stage: st.name, step: g + 1, prompt: first.example.prompt, response: first.text, reward: rewards[0]!, correct: r.scores.correct[0]!, truncated: first.truncated };
@@ -267,6 +270,8 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
     o.sink({ type: 'stage_end', stage: st.name, ...(graphStats.updates > 0 ? { update_graphs: graphStats } : {}), ...(decoded.steps > 0 ? { decode_graphs: decoded } : {}) });
   }
   model.dispose();
+  await judges.close();
+  for (const r of rewardSets.values()) await r.close?.();
   o.sink({ type: 'run_end', status, summary, run_dir: runDir });
   return { status, runDir, summary };
 }

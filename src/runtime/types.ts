@@ -63,6 +63,8 @@ export interface RewardError {
   reward: string;
   index: number;
   message: string;
+  /** Where in the user's module it failed (file:line:col), when the error's stack says. */
+  at?: string;
 }
 
 export interface ScoredBatch {
@@ -73,10 +75,16 @@ export interface ScoredBatch {
   /** Whether the final answer is right (from the first answer-checking reward; false if none). */
   correct: boolean[];
   errors: RewardError[];
+  /** Whether the judge found a final answer in each response (absent: not known). */
+  found?: boolean[];
 }
 
 export interface RewardSet {
   score(inputs: RewardInput[]): Promise<ScoredBatch>;
+  /** The name of the reward that decides `correct` (null: none of them judges answers). */
+  judge?: string | null;
+  /** Ends the workers of user reward modules. */
+  close?(): Promise<void>;
 }
 
 // ---------- tokenizer ----------
@@ -175,6 +183,10 @@ export interface EvalMetrics {
   truncated_frac: number;
   n: number;
   samples: number;
+  /** The reward that judged correctness (`final_answer (built-in)` when the pipeline declares none). */
+  judge?: string;
+  /** Responses in which the judge found a final answer at all (0 is warned about). */
+  answers_found?: number;
 }
 
 /** How a stage's updates (SFT steps, GRPO updates) ran on webgpu: replayed as step graphs, or through tfjs (and why). */

@@ -134,6 +134,7 @@ export const REWARD_COMMON: KeyTable = {
   weight: { spec: float(), default: 1, doc: 'weight in the sum of all rewards of a stage' },
   truncated: { spec: enumOf('zero', 'score'), default: 'zero', doc: 'responses cut off by the budget score 0 (`zero`, as in the paper) or are scored as they are (`score`)' },
   on_error: { spec: enumOf('zero', 'fail'), default: 'zero', doc: 'a reward that throws scores 0 and is reported (`zero`), or ends the run (`fail`)' },
+  max_failure_rate: { spec: float(0, 1), default: 0.5, doc: 'with `on_error = zero`: the run stops, naming the first failure, when more than this share of a batch\'s calls fail' },
 };
 const ANSWER_PATTERN = 'Answer:\\s*(.+)';
 export const REWARD_VARIANTS: Record<string, KeyTable> = {
@@ -156,8 +157,9 @@ export const REWARD_VARIANTS: Record<string, KeyTable> = {
     penalty: { spec: float(0), default: 1, doc: 'penalty at the budget itself' },
   },
   custom: {
-    module: { spec: str, required: true, doc: 'a .js/.mjs module exporting the reward function, relative to the pipeline file; loaded by `run` only, never by the compiler' },
+    module: { spec: str, required: true, doc: 'a .js/.mjs/.ts module exporting the reward function (docs/rewards.md), relative to the pipeline file; loaded by `run` only, never by the compiler' },
     export: { spec: str, default: 'default', doc: 'the export to call' },
+    timeout_s: { spec: float(0, undefined, true), default: 10, doc: 'seconds one call may take; a call past it fails and the module\'s worker is restarted' },
   },
 };
 
@@ -274,6 +276,7 @@ export const EVAL_KEYS: KeyTable = {
   top_p: { spec: float(0, 1, true), default: 0.95, doc: 'nucleus sampling when `mode = sample`' },
   max_tokens: { spec: { k: 'oneOf', options: [tokens, enumOf('max_budget')] }, default: 'max_budget', doc: 'response budget (`max_budget`: the largest budget of the stages evaluated)' },
   limit: { spec: { k: 'oneOf', options: [int(1, 'rows'), off] }, default: 'off', doc: 'evaluate on at most this many problems' },
+  judge: { spec: ref('reward'), doc: 'the reward that decides which answers are correct (default: the pipeline\'s answer reward, docs/rewards.md)' },
 };
 
 /** The declaration kinds, for "unknown declaration kind" suggestions and the docs. */

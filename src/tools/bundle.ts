@@ -17,8 +17,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Loaded only by `siric run` (and its live view): left to node_modules.
-  external: ['@tensorflow/*', 'webgpu', 'ink', 'react'],
+  // Loaded only by `siric run` (and its live view; esbuild for .ts reward modules): left to node_modules.
+  external: ['@tensorflow/*', 'webgpu', 'ink', 'react', 'esbuild'],
   // CommonJS dependencies (commander) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __siricRequire } from 'node:module'; const require = __siricRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -54,5 +54,8 @@ export function summaryTable(rows: EvalMetrics[]): string {
   const body = rows.map((r) => [r.eval, String(r.step), r.stage ?? '-', r.reason, f(r.accuracy, 3), f(r.response_len_mean, 1), f(r.truncated_frac, 2)]);
   const all = [head, ...body];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return ['', ...all.map((r) => r.map((c, i) => (i >= 4 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd()), ''].join('\n');
+  // Which reward decided "accuracy", per eval (rows from before evals named their judge have none).
+  const judges = [...new Set(rows.filter((r) => r.judge).map((r) => `${r.eval} by ${r.judge}`))];
+  const judged = judges.length ? [`accuracy judged: ${judges.join(', ')}`] : [];
+  return ['', ...all.map((r) => r.map((c, i) => (i >= 4 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd()), ...judged, ''].join('\n');
 }

@@ -2,11 +2,9 @@
 // truncation treatment. Settings are read and checked once, when the reward set is built.
 import type { IRReward } from '../../ir/graph.js';
 import { RunError, type RewardInput } from '../types.js';
-import { loadCustomReward, type RewardFn } from './custom.js';
+import { loadCustomReward, type RewardFn, type Scored } from './custom.js';
 import { extractMathAnswer, mathEqual } from './math.js';
 
-/** Kinds that check the final answer: the first of them decides `correct`. */
-export const ANSWER_KINDS: ReadonlySet<string> = new Set(['exact_answer', 'numeric_equal', 'math_equal']);
 
 export async function rewardFn(node: IRReward, baseDir: string): Promise<RewardFn> {
   const p = new Settings(node);
@@ -15,7 +13,7 @@ export async function rewardFn(node: IRReward, baseDir: string): Promise<RewardF
       const re = p.regex('pattern', true);
       return (x) => {
         const got = lastCapture(re, x.response);
-        return got !== null && got.trim() === reference(x) ? 1 : 0;
+        return answer(got !== null, got !== null && got.trim() === reference(x));
       };
     }
     case 'numeric_equal': {
@@ -23,30 +21,31 @@ export async function rewardFn(node: IRReward, baseDir: string): Promise<RewardF
       const tol = p.num('tolerance', 1e-6);
       return (x) => {
         const want = parseNumber(reference(x));
-        const got = parseNumber(lastCapture(re, x.response) ?? '');
-        return got !== null && want !== null && Math.abs(got - want) <= tol ? 1 : 0;
+        const text = lastCapture(re, x.response);
+        const got = parseNumber(text ?? '');
+        return answer(text !== null, got !== null && want !== null && Math.abs(got - want) <= tol);
       };
     }
     case 'math_equal': {
       const tol = p.num('tolerance', 1e-4);
       return (x) => {
         const got = extractMathAnswer(x.response);
-        return got !== null && mathEqual(got, reference(x), tol) ? 1 : 0;
+        return answer(got !== null, got !== null && mathEqual(got, reference(x), tol));
       };
     }
     case 'regex': {
       const re = p.regex('pattern', false);
-      return (x) => (re.test(x.response) ? 1 : 0);
+      return (x) => ({ score: re.test(x.response) ? 1 : 0 });
     }
     case 'length_penalty': {
       const target = node.params['target'] === 'budget' || node.params['target'] === undefined ? null : p.num('target');
       const coef = p.num('coef', 0.001);
-      return (x) => -coef * Math.max(0, x.length - (target ?? x.budget));
+      return (x) => ({ score: -coef * Math.max(0, x.length - (target ?? x.budget)) });
     }
     case 'overlong': {
       const buffer = p.num('buffer');
       const penalty = p.num('penalty', 1);
-      return (x) => overlong(x.length, x.budget, buffer, penalty);
+      return (x) => ({ score: overlong(x.length, x.budget, buffer, penalty) });
     }
     case 'custom':
       return loadCustomReward(node, baseDir);
@@ -60,6 +59,9 @@ export function overlong(length: number, budget: number, buffer: number, penalty
   if (length <= budget) return (-(length - free) / buffer) * penalty;
   return -penalty;
 }
+
+/** An answer check's result: 1 when right; `found` says whether the response had an answer at all. */
+const answer = (found: boolean, right: boolean): Scored => ({ score: right ? 1 : 0, correct: right, found });
 
 function reference(x: RewardInput): string {
   if (x.answer === undefined) throw new Error('no reference answer: give the dataset an `answer` template');

@@ -21,7 +21,8 @@ describe('custom rewards', () => {
     const b = await set.score([input('so Answer: 3'), input('no answer')]);
     expect(b.total).toEqual([3, 0]);
     expect(b.parts['mine']).toEqual([3, 0]);
-    expect(b.correct).toEqual([false, false]); // custom rewards never decide `correct`
+    expect(b.correct).toEqual([true, false]); // the only answer judge: a plain number is correct at full marks (1)
+    await set.close?.();
   });
 
   it('calls a named async export', async () => {
@@ -30,11 +31,11 @@ describe('custom rewards', () => {
   });
 
   it('counts a reward that throws or returns NaN, scoring 0', async () => {
-    const set = await buildRewards([custom('rewards/throws.mjs', {}, 'score')], { baseDir });
+    const set = await buildRewards([custom('rewards/throws.mjs', { params: { module: 'rewards/throws.mjs', export: 'score', max_failure_rate: 1 } })], { baseDir });
     const b = await set.score([input('fine'), input('boom'), input('nan'), input('boom', { truncated: true })]);
     expect(b.total).toEqual([1, 0, 0, 0]);
     expect(b.errors).toEqual([
-      { reward: 'mine', index: 1, message: 'exploded on purpose' },
+      { reward: 'mine', index: 1, message: 'exploded on purpose', at: 'test/fixtures/runtime/rewards/throws.mjs:3:46' },
       { reward: 'mine', index: 2, message: 'returned NaN, not a finite number' },
     ]);
   });
@@ -44,7 +45,7 @@ describe('custom rewards', () => {
     await expect(set.score([input('fine')])).resolves.toMatchObject({ total: [1] });
     const e = await set.score([input('fine'), input('boom')]).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RunError);
-    expect((e as RunError).message).toBe('reward `mine` failed on response 1: exploded on purpose');
+    expect((e as RunError).message).toBe('reward `mine` failed on response 1: exploded on purpose (at test/fixtures/runtime/rewards/throws.mjs:3:46)');
   });
 
   it('names the path of a missing module', async () => {

@@ -33,10 +33,20 @@ describe('exact_answer', () => {
   });
 
   it('records an error when the dataset has no answer', async () => {
-    const set = await buildRewards([r], { baseDir });
+    const set = await buildRewards([{ ...r, params: { ...r.params, max_failure_rate: 1 } }], { baseDir });
     const b = await set.score([input('Answer: 11', { answer: undefined })]);
     expect(b.total).toEqual([0]);
     expect(b.errors).toEqual([{ reward: 'exact_answer', index: 0, message: expect.stringContaining('no reference answer') }]);
+  });
+
+  it('stops the run when it fails on more than max_failure_rate of a batch (default: half)', async () => {
+    const set = await buildRewards([r], { baseDir });
+    const e = (await set.score([input('Answer: 11', { answer: undefined }), input('Answer: 11')]).then(() => undefined, (x: unknown) => x)) as RunError | undefined;
+    expect(e).toBeUndefined(); // 1 of 2 is not more than half
+    const f = (await set.score([input('Answer: 11', { answer: undefined }), input('Answer: 11', { answer: undefined }), input('Answer: 11')]).catch((x: unknown) => x)) as RunError;
+    expect(f).toBeInstanceOf(RunError);
+    expect(f.code).toBe('R0301');
+    expect(f.message).toBe('reward `exact_answer` failed on 2 of 3 responses (more than its max_failure_rate, 50 %); the first failure: no reference answer: give the dataset an `answer` template');
   });
 });
 
@@ -162,6 +172,6 @@ describe('a reward set', () => {
   });
 
   it('scores an empty batch', async () => {
-    expect(await (await buildRewards([answer], { baseDir })).score([])).toEqual({ total: [], parts: { exact_answer: [] }, correct: [], errors: [] });
+    expect(await (await buildRewards([answer], { baseDir })).score([])).toEqual({ total: [], parts: { exact_answer: [] }, correct: [], errors: [], found: [] });
   });
 });
