@@ -27,7 +27,7 @@ export async function rewardFn(node: IRReward, baseDir: string): Promise<RewardF
       };
     }
     case 'math_equal': {
-      const tol = p.num('tolerance', 1e-4);
+      const tol = p.num('tolerance', 0);
       return (x) => {
         const got = extractMathAnswer(x.response);
         return answer(got !== null, got !== null && mathEqual(got, reference(x), tol));
