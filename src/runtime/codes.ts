@@ -7,6 +7,7 @@
 //   R05xx backends and devices
 //   R09xx everything else
 export const RUNTIME_CODES = {
+  R0401: { title: 'non-finite updates' },
   R0901: { title: 'run failed' },
 } as const satisfies Record<string, { title: string }>;
 
