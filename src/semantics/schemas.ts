@@ -147,7 +147,8 @@ export const REWARD_VARIANTS: Record<string, KeyTable> = {
   length_penalty: {
     // A penalty must reach truncated responses too, or running past the budget would pay.
     truncated: { spec: enumOf('zero', 'score'), default: 'score', doc: 'truncated responses are penalised like the others (`score`, the default for penalties) or score 0 (`zero`)' },
-    target: { spec: { k: 'oneOf', options: [tokens, enumOf('budget')] }, default: 'budget', doc: 'length above which the penalty starts (`budget`: the step\'s max_tokens)' },
+    // Not the budget: no response is longer than its budget, so a penalty above it never acts.
+    target: { spec: int(0, 'tokens'), default: 0, doc: 'length above which each token costs `coef` (0: every token)' },
     coef: { spec: float(0), default: 0.001, doc: 'penalty per token above the target' },
   },
   overlong: {

@@ -17,6 +17,9 @@ import { grpoStep, rewardInputs, rollout, type GrpoContext } from '../../../src/
 import { Rng } from '../../../src/runtime/rng.js';
 import { CharTokenizer } from '../../../src/runtime/tokenizer/chars.js';
 import { RunError, type RewardInput, type RewardSet, type ScoredBatch } from '../../../src/runtime/types.js';
+import type { IRReward } from '../../../src/ir/graph.js';
+import { buildRewards } from '../../../src/runtime/rewards/index.js';
+import { BASE, codes, compileMem } from '../../helpers/memory.js';
 import { tinyConfig } from '../../helpers/model.js';
 
 const G = 4;
@@ -155,5 +158,27 @@ describe('rollout: the response budget is per row', () => {
     expect(rs.map((r) => r.truncated)).toEqual([true, true]);
     expect(rewardInputs(rs).map((x) => x.budget)).toEqual([20, 7]);
     model.dispose();
+  });
+});
+
+describe('length_penalty with its default target', () => {
+  it('penalises the lengths the runtime produces (a target at the budget never would: no response is longer)', async () => {
+    const out = compileMem(BASE.replace('rewards = [rewards.final_answer]', 'rewards = [rewards.final_answer, brevity]') + '\nreward brevity { kind = length_penalty }\n');
+    const node = out.ir!.nodes.find((n) => n.type === 'reward' && n.name === 'brevity') as IRReward;
+    const set = await buildRewards([node], { baseDir: '.' });
+    const model = new Transformer(tinyConfig({ vocab_size: tok.vocabSize, max_position_embeddings: 48 }), undefined, 7);
+    const rows = [0, 1, 2, 3].map((i) => ({ prompt: 'ab', answer: 'x', origin: `t#${i}` }));
+    const rs = await rollout(model, tok, rows, 2, 12, { temperature: 1, top_p: 1, top_k: 0 }, new Rng(1, 'len'));
+    expect(rs.every((r) => r.response.length <= r.budget)).toBe(true);
+    const scored = await set.score(rewardInputs(rs));
+    scored.total.forEach((t, i) => expect(t).toBeCloseTo(-0.001 * rs[i]!.response.length, 12));
+    expect(scored.total.some((t) => t < 0)).toBe(true);
+    model.dispose();
+  });
+
+  it('`target = budget` is no longer accepted (it could never bind)', () => {
+    const src = (target: string): string => BASE.replace('rewards = [rewards.final_answer]', 'rewards = [rewards.final_answer, brevity]') + `\nreward brevity { kind = length_penalty  target = ${target} }\n`;
+    expect(codes(compileMem(src('200 tokens')).diagnostics)).toEqual([]);
+    expect(codes(compileMem(src('budget')).diagnostics)).toEqual(['E0302']);
   });
 });
