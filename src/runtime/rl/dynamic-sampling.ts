@@ -64,7 +64,7 @@ export function noGroupsReason(metric: IRTrain['dynamic_sampling']['metric']): s
 /** The warning for a batch that dynamic sampling could not fill. */
 export function shortBatchWarning(st: Pick<IRTrain, 'batch' | 'name' | 'dynamic_sampling'>, s: { kept: number; rounds: number }, globalStep: number): string {
   const what = st.dynamic_sampling.metric === 'acc' ? 'accuracy' : 'rewards';
-  return `step ${globalStep} of \`${st.name}\`: dynamic sampling kept ${s.kept} of ${st.batch} groups after ${s.rounds} rounds (the others had equal ${what}); trained on the ${s.kept} (raise \`max_rounds\` to fill the batch)`;
+  return `step ${globalStep} of \`${st.name}\`: dynamic sampling kept ${s.kept} of ${st.batch} groups after ${s.rounds} rounds (the others had equal ${what}); ${s.kept ? `trained on those ${s.kept}` : 'no update'} (raise \`max_rounds\` to fill the batch)`;
 }
 
 const count = (keep: boolean[]): number => keep.filter(Boolean).length;

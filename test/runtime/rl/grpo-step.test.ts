@@ -182,3 +182,40 @@ describe('length_penalty with its default target', () => {
     expect(codes(compileMem(src('budget')).diagnostics)).toEqual(['E0302']);
   });
 });
+
+describe('a run whose dynamic sampling cannot fill the batch', () => {
+  it('warns, writes groups_short and no_update in the step row, and null rather than 0 for the update', async () => {
+    const src = `
+import "std/rewards"
+import "std/tasks"
+pipeline p { seed = 3  backend = cpu }
+model m { source = scratch(layers = 1, d_model = 16, heads = 2, context = 48 tokens)  tokenizer = chars }
+dataset d = tasks.arithmetic(operands = 2..2, digits = 1..1, train_size = 16 rows, eval_size = 2 rows)
+train rl {
+  algorithm = grpo  policy = m  data = d  rewards = [rewards.final_answer]
+  max_tokens = 6 tokens  steps = 1 steps  batch = 2 prompts  group = 2 responses
+  dynamic_sampling = { max_rounds = 1 }
+  checkpoint = { at_end = false, at_phase_end = false }
+}
+`;
+    const { execute } = await import('../../../src/runtime/executor.js');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const compiled = compileMem(src);
+    expect(codes(compiled.diagnostics.filter((d) => d.severity === 'error'))).toEqual([]);
+    const ir = compiled.ir!;
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siric-ds-'));
+    const events: import('../../../src/runtime/types.js').RunEvent[] = [];
+    try {
+      await execute({ ir, baseDir: '.', outDir, sink: (e) => events.push(e) });
+      // An untrained model answers nothing right in 6 tokens: every group is all wrong.
+      const row = events.find((e) => e.type === 'step')!.metrics as import('../../../src/runtime/types.js').StepMetrics;
+      expect(row).toMatchObject({ groups_kept: 0, groups_short: 2, sampling_rounds: 2, no_update: 'all groups had equal accuracy', loss: null, entropy: null, grad_norm: null, updates_skipped: 0 });
+      const warnings = events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
+      expect(warnings, JSON.stringify(warnings)).toContain('step 1 of `rl`: dynamic sampling kept 0 of 2 groups after 2 rounds (the others had equal accuracy); no update (raise `max_rounds` to fill the batch)');
+    } finally {
+      fs.rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+});
