@@ -247,7 +247,7 @@ function lowerTrain(c: Checked, order: number, schedules: Map<string, IRSchedule
       clip_ratio_c: grpo && s['dual_clip'] !== 'off' ? (s['dual_clip'] as number) : null,
     },
     dynamic_sampling: !grpo || ds === 'off' ? { enabled: false, max_rounds: 0, metric: 'acc' } : ds === 'on' ? { enabled: true, max_rounds: 3, metric: 'acc' } : { enabled: true, max_rounds: (ds as Obj)['max_rounds'] as number, metric: (ds as Obj)['metric'] as IRTrain['dynamic_sampling']['metric'] },
-    stop_after_nonfinite: grpo ? (s['stop_after_nonfinite'] as number) : 3,
+    stop_after_nonfinite: s['stop_after_nonfinite'] as number,
     sampling: { temperature: grpo ? (s['temperature'] as number) : 1, top_p: grpo ? (s['top_p'] as number) : 1, top_k: grpo ? (s['top_k'] as number) : 0 },
     checkpoints,
     keep_periodic: ck['keep'] === 'all' ? null : (ck['keep'] as number),

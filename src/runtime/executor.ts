@@ -228,9 +228,9 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
           o.sink(s);
         }
       } else {
-        const r = await sftStep({ model, tokenizer, stage: st, stream, optimizer, graphs: graphs as SftGraphs }, lr);
+        const r = await sftStep({ model, tokenizer, stage: st, stream, optimizer, graphs: graphs as SftGraphs, nonfinite }, lr);
         const time = (performance.now() - t0) / 1000;
-        row = { ...base, reward_mean: null, reward_std: null, accuracy: null, response_len_mean: r.responseLenMean, response_len_max: r.responseLenMax, truncated_frac: r.truncatedFrac, loss: r.loss, clip_frac: null, entropy: null, kl: null, grad_norm: r.gradNorm, tokens_per_s: r.tokens / time, time_s: time, groups_kept: null, reward_errors: 0 };
+        row = { ...base, reward_mean: null, reward_std: null, accuracy: null, response_len_mean: r.responseLenMean, response_len_max: r.responseLenMax, truncated_frac: r.truncatedFrac, loss: r.loss, clip_frac: null, entropy: null, kl: null, grad_norm: r.gradNorm, tokens_per_s: r.tokens / time, time_s: time, groups_kept: null, reward_errors: 0, updates_skipped: r.skipped, ...(r.skipped ? { no_update: 'the update had a NaN or infinite gradient (skipped)' } : {}) };
       }
       assertDeviceHealthy();
       const leaked = tf.memory().numTensors - tensorsHeldByStepGraphs() - tensorsBefore;

@@ -209,6 +209,8 @@ export const TRAIN_COMMON: KeyTable = {
     doc: 'AdamW moments',
   },
   grad_clip: { spec: { k: 'oneOf', options: [off, float(0, undefined, true)] }, default: 1, doc: 'clip the global gradient norm (`off` to disable)' },
+  // verl skips a non-finite update without a limit; siric stops after this many in a row.
+  stop_after_nonfinite: { spec: int(1), default: 3, doc: 'updates with a NaN or infinite gradient are skipped; this many in a row stop the run' },
   checkpoint: {
     spec: {
       k: 'record',
@@ -265,8 +267,6 @@ export const TRAIN_VARIANTS: Record<string, KeyTable> = {
     },
     // verl: actor.clip_ratio_c (3.0).
     dual_clip: { spec: { k: 'oneOf', options: [off, float(1, undefined, true)] }, default: 3, doc: 'dual-clip bound c > 1: a negative advantage\'s per-token loss is at most −A·c (`off` to disable)' },
-    // verl skips a non-finite update without a limit; siric stops after this many in a row.
-    stop_after_nonfinite: { spec: int(1), default: 3, doc: 'updates with a NaN or infinite gradient are skipped; this many in a row stop the run' },
     temperature: { spec: float(0, undefined, true), default: 1, doc: 'sampling temperature for rollouts' },
     top_p: { spec: float(0, 1, true), default: 1, doc: 'nucleus sampling' },
     top_k: { spec: int(0), default: 0, doc: 'top-k sampling (0: off)' },

@@ -14,7 +14,7 @@ export function plainLine(e: RunEvent): string | undefined {
     case 'step': {
       const m = e.metrics;
       const head = `[${m.stage} ${m.step} · ${m.global_step}] ${m.phase}-${m.cycle} max ${m.max_tokens}`;
-      if (m.algorithm === 'sft') return `${head} | loss ${f(m.loss, 4)} len ${f(m.response_len_mean, 1)} | gn ${f(m.grad_norm)} lr ${m.lr.toExponential(1)} | ${Math.round(m.tokens_per_s)} tok/s ${f(m.time_s)}s`;
+      if (m.algorithm === 'sft') return `${head} | loss ${f(m.loss, 4)} len ${f(m.response_len_mean, 1)} | gn ${f(m.grad_norm)} lr ${m.lr.toExponential(1)}${m.no_update ? ` | no update: ${m.no_update}` : ''} | ${Math.round(m.tokens_per_s)} tok/s ${f(m.time_s)}s`;
       const update = m.no_update ? `no update: ${m.no_update}` : `loss ${f(m.loss, 4)} clip ${f(m.clip_frac, 3)} ent ${f(m.entropy)} gn ${f(m.grad_norm)}`;
       return `${head} | reward ${f(m.reward_mean)}±${f(m.reward_std)} acc ${f(m.accuracy)} len ${f(m.response_len_mean, 1)}/${m.response_len_max} trunc ${f(m.truncated_frac)}${samplingNote(m)} | ${update}${m.updates_skipped ? ` | skipped ${m.updates_skipped} non-finite` : ''} | ${Math.round(m.tokens_per_s)} tok/s ${f(m.time_s)}s`;
     }

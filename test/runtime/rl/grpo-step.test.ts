@@ -219,3 +219,29 @@ train rl {
     }
   });
 });
+
+describe('sftStep: a NaN gradient', () => {
+  it('is skipped with weights and optimizer state bit-identical, then stops the run after stop_after_nonfinite in a row', async () => {
+    const { sftStep } = await import('../../../src/runtime/sft/sft.js');
+    const r = compileFile('test/fixtures/runtime/tiny.siri', { mode: 'compile', sets: [] });
+    const st = { ...(r.ir!.nodes.find((n) => n.id === 'train.warmup') as IRTrain), batch: 2 };
+    const model = new Transformer(tinyConfig({ vocab_size: tok.vocabSize, max_position_embeddings: 48 }), undefined, 7);
+    // A stand-in NaN gradient: one NaN in the final norm's gain makes every logit, and so every gradient, NaN.
+    const gain = [...model.params.entries()].find(([k]) => k === 'model.norm.weight')![1];
+    gain.assign(tf.tidy(() => tf.fill(gain.shape, NaN)));
+    const optimizer = new AdamW(model.params, { weightDecay: 0.01 });
+    const rows = [0, 1].map((i) => ({ prompt: 'ab', response: 'c1', answer: '1', origin: `t#${i}` }));
+    const ctx = { model, tokenizer: tok, stage: st, stream: new ExampleStream(rows, { seed: 1, name: 's', shuffle: false }), optimizer, nonfinite: new NonfiniteGuard(2, st.name) };
+    const w = await weights(ctx as unknown as GrpoContext);
+    const opt = await optimizer.exportState();
+    const first = await sftStep(ctx, 1e-2);
+    expect(first).toMatchObject({ skipped: 1, loss: null, gradNorm: null });
+    expect(await weights(ctx as unknown as GrpoContext)).toEqual(w);
+    expect(await optimizer.exportState()).toEqual(opt);
+    expect(optimizer.stepCount).toBe(0);
+    const err = await sftStep(ctx, 1e-2).catch((e: unknown) => e);
+    expect((err as RunError).code).toBe('R0401');
+    optimizer.dispose();
+    model.dispose();
+  });
+});
