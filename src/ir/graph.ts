@@ -160,8 +160,13 @@ export const TrainNode = Obj({
     std_scale: Type.Boolean(),
     entropy_coef: Num({ minimum: 0 }),
     overlong_filter: Type.Boolean(),
+    /** Dual-clip bound (verl actor.clip_ratio_c); null: off. */
+    clip_ratio_c: Nullable(Num({ exclusiveMinimum: 1 })),
   }),
-  dynamic_sampling: Obj({ enabled: Type.Boolean(), max_rounds: Int({ minimum: 0 }) }),
+  /** verl algorithm.filter_groups: metric `acc` or `reward` (verl `score`); max_num_gen_batches = max_rounds + 1. */
+  dynamic_sampling: Obj({ enabled: Type.Boolean(), max_rounds: Int({ minimum: 0 }), metric: Enum('acc', 'reward') }),
+  /** Non-finite updates are skipped; this many in a row stop the run. */
+  stop_after_nonfinite: Int({ minimum: 1 }),
   sampling: Obj({ temperature: Num({ exclusiveMinimum: 0 }), top_p: Num({ exclusiveMinimum: 0, maximum: 1 }), top_k: Int({ minimum: 0 }) }),
   checkpoints: Type.Array(Checkpoint),
   keep_periodic: Nullable(Int({ minimum: 1 })),

@@ -9,6 +9,7 @@
 export const RUNTIME_CODES = {
   R0301: { title: 'a reward failed on too many responses (above its max_failure_rate)' },
   R0302: { title: 'a reward with on_error = fail failed' },
+  R0401: { title: 'non-finite updates' },
   R0901: { title: 'run failed' },
 } as const satisfies Record<string, { title: string }>;
 

@@ -26,7 +26,7 @@ export async function runEval(node: IREval, examples: Example[], m: { model: Tra
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
     const rs = await rollout(m.model, m.tokenizer, chunk, n, node.max_tokens, { temperature: greedy ? 1 : node.temperature, top_p: greedy ? 1 : node.top_p, top_k: 0 }, rng, greedy);
-    const scores = await m.rewards.score(rewardInputs(rs, node.max_tokens));
+    const scores = await m.rewards.score(rewardInputs(rs));
     rs.forEach((r, j) => {
       correct += scores.correct[j] ? 1 : 0;
       found += (scores.found?.[j] ?? true) ? 1 : 0;

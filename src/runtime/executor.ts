@@ -17,7 +17,9 @@ import { readShardedSafetensors } from './model/safetensors.js';
 import { parameterCount, Transformer } from './model/transformer.js';
 import { AdamW, lrAt } from './optim/adamw.js';
 import { buildRewards } from './rewards/index.js';
-import { grpoStep } from './rl/grpo.js';
+import { grpoRowExtras, grpoStep } from './rl/grpo.js';
+import { shortBatchWarning } from './rl/dynamic-sampling.js';
+import { NonfiniteGuard } from './optim/nonfinite.js';
 import { decodeGraphTotals } from './rl/sampler.js';
 import { UpdateGraphs } from './rl/update-graphs.js';
 import { tensorsHeldByStepGraphs } from './webgpu-graph.js';
@@ -174,6 +176,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
     const reference = st.algorithm === 'grpo' && st.loss.kl_coef > 0 ? new Transformer(model.config, await model.exportWeights()) : undefined;
     // Step graphs for the stage's updates (used on webgpu only; nothing is made until a step runs).
     const graphs = st.algorithm === 'grpo' ? new UpdateGraphs(model, optimizer, st) : sftGraphs(model, optimizer, st);
+    const nonfinite = new NonfiniteGuard(st.stop_after_nonfinite, st.name);
     o.sink({ type: 'stage_start', stage: st.name, algorithm: st.algorithm, steps: st.steps, start_step: st.start_step });
     const decodedBefore = decodeGraphTotals();
     let lastPhase = -1;
@@ -194,7 +197,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       let row: StepMetrics;
       const base = { type: 'train' as const, stage: st.name, algorithm: st.algorithm, step: k + 1, global_step: g + 1, phase: phase.name, cycle: phase.cycle, role: phase.role, max_tokens: budget, lr };
       if (st.algorithm === 'grpo') {
-        const r = await grpoStep({ model, tokenizer, stage: st, stream, rewards: rewardSets.get(st.id)!, optimizer, ...(reference ? { reference } : {}), graphs: graphs as UpdateGraphs }, budget, lr, rng);
+        const r = await grpoStep({ model, tokenizer, stage: st, stream, rewards: rewardSets.get(st.id)!, optimizer, ...(reference ? { reference } : {}), graphs: graphs as UpdateGraphs, nonfinite }, budget, lr, rng);
         const time = (performance.now() - t0) / 1000;
         const lens = r.rollouts.map((x) => x.response.length);
         const rewards = r.scores.total;
@@ -216,7 +219,9 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
           time_s: time,
           groups_kept: r.groupsKept,
           reward_errors: r.scores.errors.length,
+          ...grpoRowExtras(r),
         };
+        if (r.groupsShort > 0) o.sink({ type: 'warning', message: shortBatchWarning(st, { kept: r.groupsKept, rounds: r.rounds }, g + 1) });
         for (const e of r.scores.errors.slice(0, 3)) o.sink({ type: 'warning', message: `reward \`${e.reward}\` failed on a response at step ${g + 1}: ${e.message}${e.at ? ` (at ${e.at})` : ''} (scored 0)` });
         const first = r.rollouts[0];
         if (first) {
@@ -226,9 +231,9 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
           o.sink(s);
         }
       } else {
-        const r = await sftStep({ model, tokenizer, stage: st, stream, optimizer, graphs: graphs as SftGraphs }, lr);
+        const r = await sftStep({ model, tokenizer, stage: st, stream, optimizer, graphs: graphs as SftGraphs, nonfinite }, lr);
         const time = (performance.now() - t0) / 1000;
-        row = { ...base, reward_mean: null, reward_std: null, accuracy: null, response_len_mean: r.responseLenMean, response_len_max: r.responseLenMax, truncated_frac: r.truncatedFrac, loss: r.loss, clip_frac: null, entropy: null, kl: null, grad_norm: r.gradNorm, tokens_per_s: r.tokens / time, time_s: time, groups_kept: null, reward_errors: 0 };
+        row = { ...base, reward_mean: null, reward_std: null, accuracy: null, response_len_mean: r.responseLenMean, response_len_max: r.responseLenMax, truncated_frac: r.truncatedFrac, loss: r.loss, clip_frac: null, entropy: null, kl: null, grad_norm: r.gradNorm, tokens_per_s: r.tokens / time, time_s: time, groups_kept: null, reward_errors: 0, updates_skipped: r.skipped, ...(r.skipped ? { no_update: 'the update had a NaN or infinite gradient (skipped)' } : {}) };
       }
       assertDeviceHealthy();
       const leaked = tf.memory().numTensors - tensorsHeldByStepGraphs() - tensorsBefore;

@@ -160,16 +160,24 @@ export interface StepMetrics {
   response_len_mean: number;
   response_len_max: number;
   truncated_frac: number;
-  loss: number;
+  /** null when the step made no update (see no_update). */
+  loss: number | null;
   clip_frac: number | null;
   entropy: number | null;
   kl: number | null;
-  grad_norm: number;
+  grad_norm: number | null;
   lr: number;
   tokens_per_s: number;
   time_s: number;
   groups_kept: number | null;
   reward_errors: number;
+  /** GRPO: sampling rounds run (dynamic sampling refills), and groups the batch still lacked after them. */
+  sampling_rounds?: number;
+  groups_short?: number;
+  /** Updates skipped because their gradient was NaN or infinite. */
+  updates_skipped?: number;
+  /** Why the step made no update, e.g. "all groups had equal accuracy"; absent when it made one. */
+  no_update?: string;
 }
 
 export interface EvalMetrics {

@@ -148,7 +148,8 @@ export const REWARD_VARIANTS: Record<string, KeyTable> = {
   length_penalty: {
     // A penalty must reach truncated responses too, or running past the budget would pay.
     truncated: { spec: enumOf('zero', 'score'), default: 'score', doc: 'truncated responses are penalised like the others (`score`, the default for penalties) or score 0 (`zero`)' },
-    target: { spec: { k: 'oneOf', options: [tokens, enumOf('budget')] }, default: 'budget', doc: 'length above which the penalty starts (`budget`: the step\'s max_tokens)' },
+    // Not the budget: no response is longer than its budget, so a penalty above it never acts.
+    target: { spec: int(0, 'tokens'), default: 0, doc: 'length above which each token costs `coef` (0: every token)' },
     coef: { spec: float(0), default: 0.001, doc: 'penalty per token above the target' },
   },
   overlong: {
@@ -210,6 +211,8 @@ export const TRAIN_COMMON: KeyTable = {
     doc: 'AdamW moments',
   },
   grad_clip: { spec: { k: 'oneOf', options: [off, float(0, undefined, true)] }, default: 1, doc: 'clip the global gradient norm (`off` to disable)' },
+  // verl skips a non-finite update without a limit; siric stops after this many in a row.
+  stop_after_nonfinite: { spec: int(1), default: 3, doc: 'updates with a NaN or infinite gradient are skipped; this many in a row stop the run' },
   checkpoint: {
     spec: {
       k: 'record',
@@ -241,16 +244,31 @@ export const TRAIN_VARIANTS: Record<string, KeyTable> = {
     kl: { spec: KL, default: 'off', doc: 'KL penalty to a frozen reference: `off` (SIRI, DAPO), a coefficient, or `{ coef, estimator }`' },
     std_scale: { spec: bool, default: true, doc: 'divide advantages by the group\'s std (Dr. GRPO: false)' },
     entropy: { spec: float(0), default: 0, doc: 'entropy bonus coefficient' },
+    // verl: algorithm.filter_groups.{enable, metric, max_num_gen_batches = max_rounds + 1}.
     dynamic_sampling: {
-      spec: { k: 'oneOf', options: [enumOf('off', 'on'), { k: 'record', keys: { max_rounds: { spec: int(0), default: 3, doc: 'extra generation rounds to refill the batch' } } }] },
+      spec: {
+        k: 'oneOf',
+        options: [
+          enumOf('off', 'on'),
+          {
+            k: 'record',
+            keys: {
+              max_rounds: { spec: int(0), default: 3, doc: 'extra generation rounds (of `batch` prompts each) to refill the batch' },
+              metric: { spec: enumOf('acc', 'reward'), default: 'acc', doc: 'drop groups whose `acc` (answer right or wrong, as DAPO and verl) or total `reward` is the same for every response' },
+            },
+          },
+        ],
+      },
       default: 'off',
-      doc: 'DAPO: drop groups whose rewards are all equal and sample more prompts (`on` = `{ max_rounds = 3 }`)',
+      doc: 'DAPO: drop groups with nothing to learn and sample more prompts (`on` = `{ max_rounds = 3, metric = acc }`)',
     },
     overlong: {
       spec: { k: 'oneOf', options: [enumOf('off', 'filter')] },
       default: 'off',
       doc: '`filter`: mask truncated responses out of the loss (DAPO overlong filtering); for the soft penalty use an `overlong` reward',
     },
+    // verl: actor.clip_ratio_c (3.0).
+    dual_clip: { spec: { k: 'oneOf', options: [off, float(1, undefined, true)] }, default: 3, doc: 'dual-clip bound c > 1: a negative advantage\'s per-token loss is at most −A·c (`off` to disable)' },
     temperature: { spec: float(0, undefined, true), default: 1, doc: 'sampling temperature for rollouts' },
     top_p: { spec: float(0, 1, true), default: 1, doc: 'nucleus sampling' },
     top_k: { spec: int(0), default: 0, doc: 'top-k sampling (0: off)' },

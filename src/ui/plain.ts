@@ -1,5 +1,5 @@
 // The plain reporter: one line per step and per event, for logs, CI and pipes.
-import type { DecodeGraphStats, EvalMetrics, RunEvent, UpdateGraphStats } from '../runtime/types.js';
+import type { DecodeGraphStats, EvalMetrics, RunEvent, StepMetrics, UpdateGraphStats } from '../runtime/types.js';
 
 const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
@@ -14,8 +14,9 @@ export function plainLine(e: RunEvent): string | undefined {
     case 'step': {
       const m = e.metrics;
       const head = `[${m.stage} ${m.step} · ${m.global_step}] ${m.phase}-${m.cycle} max ${m.max_tokens}`;
-      if (m.algorithm === 'sft') return `${head} | loss ${f(m.loss, 4)} len ${f(m.response_len_mean, 1)} | gn ${f(m.grad_norm)} lr ${m.lr.toExponential(1)} | ${Math.round(m.tokens_per_s)} tok/s ${f(m.time_s)}s`;
-      return `${head} | reward ${f(m.reward_mean)}±${f(m.reward_std)} acc ${f(m.accuracy)} len ${f(m.response_len_mean, 1)}/${m.response_len_max} trunc ${f(m.truncated_frac)} | loss ${f(m.loss, 4)} clip ${f(m.clip_frac, 3)} ent ${f(m.entropy)} gn ${f(m.grad_norm)} | ${Math.round(m.tokens_per_s)} tok/s ${f(m.time_s)}s`;
+      if (m.algorithm === 'sft') return `${head} | loss ${f(m.loss, 4)} len ${f(m.response_len_mean, 1)} | gn ${f(m.grad_norm)} lr ${m.lr.toExponential(1)}${m.no_update ? ` | no update: ${m.no_update}` : ''} | ${Math.round(m.tokens_per_s)} tok/s ${f(m.time_s)}s`;
+      const update = m.no_update ? `no update: ${m.no_update}` : `loss ${f(m.loss, 4)} clip ${f(m.clip_frac, 3)} ent ${f(m.entropy)} gn ${f(m.grad_norm)}`;
+      return `${head} | reward ${f(m.reward_mean)}±${f(m.reward_std)} acc ${f(m.accuracy)} len ${f(m.response_len_mean, 1)}/${m.response_len_max} trunc ${f(m.truncated_frac)}${samplingNote(m)} | ${update}${m.updates_skipped ? ` | skipped ${m.updates_skipped} non-finite` : ''} | ${Math.round(m.tokens_per_s)} tok/s ${f(m.time_s)}s`;
     }
     case 'eval':
       return `eval ${e.metrics.eval} after step ${e.metrics.step} (${e.metrics.reason}): accuracy ${f(e.metrics.accuracy, 3)}, mean tokens ${f(e.metrics.response_len_mean, 1)}, truncated ${f(e.metrics.truncated_frac)} over ${e.metrics.n}${e.metrics.samples > 1 ? ` × ${e.metrics.samples}` : ''}`;
@@ -30,6 +31,12 @@ export function plainLine(e: RunEvent): string | undefined {
     case 'run_end':
       return [summaryTable(e.summary), e.status === 'done' ? `done: ${e.run_dir}` : `stopped: the last checkpoint is in ${e.run_dir}/checkpoints`].filter(Boolean).join('\n');
   }
+}
+
+/** Dynamic sampling's refills and a batch it could not fill: ` | 3 rounds, 2 groups short`. */
+export function samplingNote(m: StepMetrics): string {
+  const parts = [(m.sampling_rounds ?? 1) > 1 ? `${m.sampling_rounds} rounds` : '', m.groups_short ? `${m.groups_short} group${m.groups_short === 1 ? '' : 's'} short` : ''].filter(Boolean);
+  return parts.length ? ` | ${parts.join(', ')}` : '';
 }
 
 /** What a stage_end says: how its updates and decode steps ran on webgpu (none elsewhere). */

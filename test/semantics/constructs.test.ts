@@ -62,6 +62,15 @@ describe('values', () => {
     expect(node<IRTrain>(ir, 'train.rl').loss).toMatchObject({ clip_low: 0.2, clip_high: 0.35 });
   });
 
+  it('lowers dual_clip, the dynamic-sampling metric and stop_after_nonfinite (verl clip_ratio_c, filter_groups.metric)', () => {
+    const ir = ok(BASE.replace('group = 4 responses', 'group = 4 responses\n  dual_clip = off\n  dynamic_sampling = { metric = reward }\n  stop_after_nonfinite = 5'));
+    const t = node<IRTrain>(ir, 'train.rl');
+    expect(t.loss.clip_ratio_c).toBeNull();
+    expect(t.dynamic_sampling).toEqual({ enabled: true, max_rounds: 3, metric: 'reward' });
+    expect(t.stop_after_nonfinite).toBe(5);
+    expect(codes(compileMem(BASE.replace('group = 4 responses', 'group = 4 responses\n  dual_clip = 1')).diagnostics).length).toBeGreaterThan(0);
+  });
+
   it('rejects a range that runs backwards', () => {
     expect(codes(compileMem(BASE.replace('operands = 2..3', 'operands = 3..2')).diagnostics)).toContain('E0304');
   });
@@ -72,8 +81,9 @@ describe('declarations and references', () => {
     const ir = ok(BASE);
     const t = node<IRTrain>(ir, 'train.rl');
     expect(t.algorithm).toBe('grpo');
-    expect(t.loss).toEqual({ agg: 'token_mean', clip_high: 0.28, clip_low: 0.2, entropy_coef: 0, kl_coef: 0, kl_estimator: 'k3', overlong_filter: false, std_scale: true });
-    expect(t.dynamic_sampling).toEqual({ enabled: true, max_rounds: 3 });
+    expect(t.loss).toEqual({ agg: 'token_mean', clip_high: 0.28, clip_low: 0.2, entropy_coef: 0, kl_coef: 0, kl_estimator: 'k3', overlong_filter: false, std_scale: true, clip_ratio_c: 3 });
+    expect(t.dynamic_sampling).toEqual({ enabled: true, max_rounds: 3, metric: 'acc' });
+    expect(t.stop_after_nonfinite).toBe(3);
     expect(t.group).toBe(4);
     expect(t.rewards).toEqual(['reward.std/rewards.final_answer']);
     const r = node<IRReward>(ir, 'reward.std/rewards.final_answer');

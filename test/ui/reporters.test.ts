@@ -32,6 +32,12 @@ describe('plain reporter', () => {
     expect(plainLine(events[4]!)).toBe('[warmup 12 · 312] compress-1 max 86 | loss 0.0123 len 54.2 | gn 0.44 lr 2.0e-4 | 812 tok/s 1.30s');
   });
 
+  it('says when a step made no update, instead of zeros, and shows refills, a short batch and skipped updates', () => {
+    const none: StepMetrics = { ...rl, loss: null, clip_frac: null, entropy: null, kl: null, grad_norm: null, groups_kept: 0, sampling_rounds: 4, groups_short: 16, updates_skipped: 0, no_update: 'all groups had equal accuracy' };
+    expect(plainLine({ type: 'step', metrics: none })).toBe('[rl 12 · 312] compress-1 max 86 | reward 0.42±0.31 acc 0.38 len 54.2/86 trunc 0.06 | 4 rounds, 16 groups short | no update: all groups had equal accuracy | 812 tok/s 1.30s');
+    expect(plainLine({ type: 'step', metrics: { ...rl, sampling_rounds: 1, groups_short: 0, updates_skipped: 2 } })).toBe('[rl 12 · 312] compress-1 max 86 | reward 0.42±0.31 acc 0.38 len 54.2/86 trunc 0.06 | loss 0.0123 clip 0.031 ent 0.81 gn 0.44 | skipped 2 non-finite | 812 tok/s 1.30s');
+  });
+
   it('prints events: the run header with backend notes, phases, evals, checkpoints, warnings', () => {
     expect(plainLine(events[0]!)).toContain('  - webgpu: no GPU adapter found');
     expect(plainLine(events[2]!)).toBe('phase compress-1 (compress) from step 600: budget 112 → 48 tokens');

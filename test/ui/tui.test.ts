@@ -57,6 +57,14 @@ describe('live view', () => {
     expect(f).toMatch(/ETA \d+:\d\d/);
   });
 
+  it('a step without an update says why (no zeros), with skipped updates and a short batch', () => {
+    const events: RunEvent[] = [...start, { type: 'stage_start', stage: 'rl', algorithm: 'grpo', steps: 120, start_step: 600 }, step(601), step(602, { loss: null, entropy: null, clip_frac: null, grad_norm: null, groups_kept: 0, sampling_rounds: 4, groups_short: 16, updates_skipped: 1, no_update: 'all groups had equal accuracy' })];
+    const f = frame(stateAfter(events), 100, 40);
+    expect(f).toContain('no update: all groups had equal accuracy · 1 non-finite update skipped · 4 rounds, 16 groups short');
+    expect(f).toMatch(/entropy\s+-/);
+    expect(f).toMatch(/loss\s+-/);
+  });
+
   it('a phase change and an eval appear in the log and in the eval line', () => {
     const events: RunEvent[] = [...start, step(620), { type: 'phase_start', stage: 'rl', phase: 'expand', cycle: 1, role: 'expand', step: 620, from: 48, to: 112 }, { type: 'eval', metrics: { type: 'eval', eval: 'heldout', stage: 'rl', step: 620, reason: 'phase_end', accuracy: 0.32, response_len_mean: 21.5, truncated_frac: 0, n: 128, samples: 1 } }, { type: 'checkpoint', name: 'compress-1-end', path: 'x', step: 20, global_step: 620, siri: 'low' }];
     const f = frame(stateAfter(events));

@@ -9,8 +9,10 @@ import { buildMask } from '../model/transformer.js';
 import { AdamW, clipByGlobalNorm } from '../optim/adamw.js';
 import { Rng } from '../rng.js';
 import { encodePrompt } from '../tokenizer/chat.js';
-import type { Example, RewardInput, RewardSet, ScoredBatch, Tokenizer } from '../types.js';
-import { allEqualGroups, groupAdvantages } from './advantage.js';
+import type { Example, RewardInput, RewardSet, ScoredBatch, StepMetrics, Tokenizer } from '../types.js';
+import { groupAdvantages } from './advantage.js';
+import { noGroupsReason, sampleGroups } from './dynamic-sampling.js';
+import { NonfiniteGuard, nonfiniteError } from '../optim/nonfinite.js';
 import { policyLoss, targetLogProbs, tokenLogProbs } from './loss.js';
 import { sample, type Samples } from './sampler.js';
 import { bucketLength } from '../optim/gradient-step.js';
@@ -28,6 +30,8 @@ export interface GrpoContext {
   optimizer: AdamW;
   /** The stage's update graphs (webgpu: update-graphs.ts); without them updates go through tfjs. */
   graphs?: UpdateGraphs;
+  /** Counts non-finite updates across the stage's steps (made per step when absent). */
+  nonfinite?: NonfiniteGuard;
 }
 
 export interface Rollout {
@@ -36,19 +40,41 @@ export interface Rollout {
   response: number[];
   logps: number[];
   truncated: boolean;
+  /** This row's response budget: the step's, or less when its prompt leaves less of the context. */
+  budget: number;
   text: string;
 }
 
-export interface GrpoStepResult {
-  rollouts: Rollout[];
-  scores: ScoredBatch;
-  /** Groups that entered the update (after dynamic sampling). */
-  groupsKept: number;
+/** The scalars of one update; null where it was skipped (a NaN or infinite gradient). */
+export interface UpdateMetrics {
   loss: number;
   clipFrac: number;
   entropy: number;
   kl: number;
   gradNorm: number;
+  /** The gradient was not finite: weights and optimizer state were left as they were. */
+  skipped: boolean;
+}
+
+export interface GrpoStepResult {
+  /** Every sampling round's rollouts and scores: the step's metrics cover them all. */
+  rollouts: Rollout[];
+  scores: ScoredBatch;
+  /** Groups that entered the update (after dynamic sampling). */
+  groupsKept: number;
+  /** Sampling rounds run, and groups the batch still lacked after them (dynamic sampling). */
+  rounds: number;
+  groupsShort: number;
+  /** Why no update ran (null when one did); the update's metrics are then null. */
+  noUpdate: string | null;
+  /** Means over the applied updates. */
+  loss: number | null;
+  clipFrac: number | null;
+  entropy: number | null;
+  kl: number | null;
+  gradNorm: number | null;
+  /** Updates skipped for a non-finite gradient. */
+  skipped: number;
   generated: number;
 }
 
@@ -67,12 +93,13 @@ export async function rollout(model: Transformer, tok: Tokenizer, examples: Exam
     }
   }
   const out: Samples = await sample(model, prompts, { maxNew: budget, eos: tok.eos, pad: tok.pad, greedy, temperature: s.temperature, topP: s.top_p, topK: s.top_k, rng });
-  return prompts.map((p, i) => ({ example: owners[i]!, prompt: p, response: out.tokens[i]!, logps: out.logps[i]!, truncated: out.truncated[i]!, text: tok.decode(out.tokens[i]!) }));
+  return prompts.map((p, i) => ({ example: owners[i]!, prompt: p, response: out.tokens[i]!, logps: out.logps[i]!, truncated: out.truncated[i]!, budget: out.budgets[i]!, text: tok.decode(out.tokens[i]!) }));
 }
 
-export function rewardInputs(rs: Rollout[], budget: number): RewardInput[] {
+/** What each reward sees: the response, and the budget its own row had. */
+export function rewardInputs(rs: Rollout[]): RewardInput[] {
   return rs.map((r) => {
-    const input: RewardInput = { prompt: r.example.prompt, response: r.text, truncated: r.truncated, length: r.response.length, budget };
+    const input: RewardInput = { prompt: r.example.prompt, response: r.text, truncated: r.truncated, length: r.response.length, budget: r.budget };
     if (r.example.answer !== undefined) input.answer = r.example.answer;
     return input;
   });
@@ -81,73 +108,55 @@ export function rewardInputs(rs: Rollout[], budget: number): RewardInput[] {
 export async function grpoStep(ctx: GrpoContext, budget: number, lr: number, rng: Rng): Promise<GrpoStepResult> {
   const st = ctx.stage;
   const G = st.group;
-  // 1. Sample and score; with dynamic sampling, drop groups whose rewards are all equal (their
-  //    advantages are zero) and sample more prompts, for a bounded number of extra rounds.
-  let rollouts = await rollout(ctx.model, ctx.tokenizer, ctx.stream.next(st.batch), G, budget, st.sampling, rng);
-  let scores = await ctx.rewards.score(rewardInputs(rollouts, budget));
-  const firstRollouts = rollouts;
-  const firstScores = scores;
-  let keep = groupsToKeep(scores.total, G, st.dynamic_sampling.enabled);
-  for (let round = 0; st.dynamic_sampling.enabled && round < st.dynamic_sampling.max_rounds && countKept(keep) < st.batch; round++) {
-    const more = await rollout(ctx.model, ctx.tokenizer, ctx.stream.next(st.batch - countKept(keep)), G, budget, st.sampling, rng);
-    const moreScores = await ctx.rewards.score(rewardInputs(more, budget));
-    rollouts = [...rollouts, ...more];
-    scores = concatScores(scores, moreScores);
-    keep = [...keep, ...groupsToKeep(moreScores.total, G, true)];
-  }
-  // Keep at most `batch` groups.
-  let kept = 0;
-  keep = keep.map((k) => (k && kept < st.batch ? (kept++, true) : false));
+  // 1. Sample and score; with dynamic sampling, drop groups with nothing to learn and sample more
+  //    (dynamic-sampling.ts).
+  const s = await sampleGroups(st, async (n) => {
+    const rs = await rollout(ctx.model, ctx.tokenizer, ctx.stream.next(n), G, budget, st.sampling, rng);
+    return { rollouts: rs, scores: await ctx.rewards.score(rewardInputs(rs)) };
+  });
+  const { rollouts, scores } = s;
+  const generated = rollouts.reduce((n, r) => n + r.response.length, 0);
+  const result: GrpoStepResult = { rollouts, scores, groupsKept: s.kept, rounds: s.rounds, groupsShort: s.short, noUpdate: null, loss: null, clipFrac: null, entropy: null, kl: null, gradNorm: null, skipped: 0, generated };
 
   // 2. Group advantages, computed per group on the kept groups.
   const idx: number[] = [];
-  keep.forEach((k, g) => {
+  s.keep.forEach((k, g) => {
     if (k) for (let i = 0; i < G; i++) idx.push(g * G + i);
   });
-  const generated = rollouts.reduce((n, r) => n + r.response.length, 0);
-  const result: GrpoStepResult = { rollouts: firstRollouts, scores: firstScores, groupsKept: kept, loss: 0, clipFrac: 0, entropy: 0, kl: 0, gradNorm: 0, generated };
-  if (idx.length === 0) return result;
+  if (idx.length === 0) return { ...result, noUpdate: noGroupsReason(st.dynamic_sampling.metric) };
   const adv = groupAdvantages(idx.map((i) => scores.total[i]!), G, st.loss.std_scale);
   const batch = idx.map((i) => rollouts[i]!);
 
   // 3. K epochs over mini-batches of whole groups. With update graphs, every update of the step has
-  //    one length, so that they share a shape.
+  //    one length, so that they share a shape. An update with a non-finite gradient is skipped
+  //    (optim/nonfinite.ts); the metrics are means over the applied ones.
   const graphs = ctx.graphs && useStepGraphs() ? ctx.graphs : undefined;
   const padTo = graphs ? bucketLength(Math.max(...batch.map((r) => r.prompt.length + r.response.length - 1)), ctx.model.config.max_position_embeddings) : 0;
+  const guard = ctx.nonfinite ?? new NonfiniteGuard(st.stop_after_nonfinite, st.name);
   const mb = st.mini_batch * G;
+  const sums = { loss: 0, clipFrac: 0, entropy: 0, kl: 0, gradNorm: 0 };
   let n = 0;
   for (let epoch = 0; epoch < st.epochs; epoch++) {
     const groups = rng.shuffle(Array.from({ length: batch.length / G }, (_, g) => g));
     for (let start = 0; start < groups.length * G; start += mb) {
       const members = groups.slice(start / G, (start + mb) / G).flatMap((g) => Array.from({ length: G }, (_, i) => g * G + i));
       const m = await policyUpdate(ctx, members.map((i) => batch[i]!), members.map((i) => adv[i]!), lr, graphs, padTo);
-      result.loss += m.loss;
-      result.clipFrac += m.clipFrac;
-      result.entropy += m.entropy;
-      result.kl += m.kl;
-      result.gradNorm += m.gradNorm;
+      if (!guard.admit(m.gradNorm)) {
+        result.skipped++;
+        continue;
+      }
+      for (const k of Object.keys(sums) as (keyof typeof sums)[]) sums[k] += m[k];
       n++;
     }
   }
-  for (const k of ['loss', 'clipFrac', 'entropy', 'kl', 'gradNorm'] as const) result[k] /= n;
+  if (n === 0) return { ...result, noUpdate: `every update had a NaN or infinite gradient (${result.skipped} skipped)` };
+  for (const k of Object.keys(sums) as (keyof typeof sums)[]) result[k] = sums[k] / n;
   return result;
 }
 
-function groupsToKeep(totals: number[], G: number, filter: boolean): boolean[] {
-  const equal = allEqualGroups(totals, G);
-  return equal.map((e) => !filter || !e);
-}
-const countKept = (keep: boolean[]): number => keep.filter(Boolean).length;
-
-function concatScores(a: ScoredBatch, b: ScoredBatch): ScoredBatch {
-  const parts: Record<string, number[]> = {};
-  for (const k of Object.keys(a.parts)) parts[k] = [...a.parts[k]!, ...(b.parts[k] ?? [])];
-  return {
-    total: [...a.total, ...b.total],
-    parts,
-    correct: [...a.correct, ...b.correct],
-    errors: [...a.errors, ...b.errors.map((e) => ({ ...e, index: e.index + a.total.length }))],
-  };
+/** A step's row fields beyond the common ones: sampling rounds, a short batch, skips, no update. */
+export function grpoRowExtras(r: GrpoStepResult): Pick<StepMetrics, 'sampling_rounds' | 'groups_short' | 'updates_skipped' | 'no_update'> {
+  return { sampling_rounds: r.rounds, groups_short: r.groupsShort, updates_skipped: r.skipped, ...(r.noUpdate ? { no_update: r.noUpdate } : {}) };
 }
 
 /**
@@ -184,7 +193,7 @@ export function causalMask(_N: number, L: number): tf.Tensor4D {
  * One policy update on a mini-batch: through the update graphs when given (their sequences padded to
  * padTo), else through tfjs. Exported for tests.
  */
-export async function policyUpdate(ctx: GrpoContext, rs: Rollout[], adv: number[], lr: number, graphs?: UpdateGraphs, padTo = 0): Promise<{ loss: number; clipFrac: number; entropy: number; kl: number; gradNorm: number }> {
+export async function policyUpdate(ctx: GrpoContext, rs: Rollout[], adv: number[], lr: number, graphs?: UpdateGraphs, padTo = 0): Promise<UpdateMetrics> {
   const st = ctx.stage;
   const pk = packSequences(rs, ctx.tokenizer.pad, padTo);
   const { N, L } = pk;
@@ -200,7 +209,10 @@ export async function policyUpdate(ctx: GrpoContext, rs: Rollout[], adv: number[
   if (graphs) {
     const refValues = ref ? ((await ref.data()) as Float32Array) : undefined;
     ref?.dispose();
-    return graphs.update({ ...pk, old, mask, adv: Float32Array.from(adv), ...(refValues ? { ref: refValues } : {}) }, lr);
+    const m = await graphs.update({ ...pk, old, mask, adv: Float32Array.from(adv), ...(refValues ? { ref: refValues } : {}) }, lr);
+    // A graph applies the update on the device before its norm is read: it cannot be skipped.
+    if (!Number.isFinite(m.gradNorm)) throw nonfiniteError(st.name, 1, 'was applied on the device by an update graph, which cannot skip one', 'rerun with SIRIC_WEBGPU_GRAPHS=0 to skip such updates instead');
+    return { ...m, skipped: false };
   }
   const kept: Record<string, tf.Scalar> = {};
   const params = [...ctx.model.params.values()];
@@ -215,6 +227,7 @@ export async function policyUpdate(ctx: GrpoContext, rs: Rollout[], adv: number[
       mask: tf.tensor2d(mask, [N, L]),
       clipLow: st.loss.clip_low,
       clipHigh: st.loss.clip_high,
+      clipRatioC: st.loss.clip_ratio_c,
       agg: st.loss.agg,
       normLength: st.budget.max,
       klCoef: st.loss.kl_coef,
@@ -231,7 +244,9 @@ export async function policyUpdate(ctx: GrpoContext, rs: Rollout[], adv: number[
   const named = new Map<string, tf.Tensor>();
   for (const [name, v] of ctx.model.params) named.set(name, grads[v.name]!);
   const clipped = await clipByGlobalNorm(named, st.optimizer.grad_clip);
-  ctx.optimizer.step(clipped.grads, lr);
+  // A NaN or infinite gradient is not applied: weights and AdamW's moments and step count stay.
+  const skipped = !Number.isFinite(clipped.norm);
+  if (!skipped) ctx.optimizer.step(clipped.grads, lr);
   for (const g of Object.values(grads)) g.dispose();
   for (const g of clipped.grads.values()) if (!g.isDisposed) g.dispose();
   // The four scalars come back in one read.
@@ -239,7 +254,7 @@ export async function policyUpdate(ctx: GrpoContext, rs: Rollout[], adv: number[
   const packed = tf.stack(scalars);
   const [loss, clipFrac, entropy, kl] = (await packed.data()) as Float32Array;
   tf.dispose([packed, ...scalars]);
-  return { loss: loss!, clipFrac: clipFrac!, entropy: entropy!, kl: kl!, gradNorm: clipped.norm };
+  return { loss: loss!, clipFrac: clipFrac!, entropy: entropy!, kl: kl!, gradNorm: clipped.norm, skipped };
 }
 
 function referenceLogps(ref: Transformer, pk: ReturnType<typeof packSequences>, T: number): tf.Tensor2D {

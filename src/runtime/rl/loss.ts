@@ -10,6 +10,10 @@
 //   produce inf·0 = NaN) and clamped to [−20, 20] before exp, as verl does;
 // - clipFrac counts the tokens where the clipped term is strictly the larger loss (verl
 //   `pg_clipfrac`), always as a share of masked tokens;
+// - dual-clip (verl `clip_ratio_c`, default 3): for a negative advantage the per-token loss is at
+//   most −A·c, so one token whose ratio ran away cannot dominate the batch;
+// - the k3 KL estimate is clamped to [−10, 10] per token, as verl's `kl_penalty` does for
+//   `low_var_kl`;
 // - in the two seq_* modes, responses with no masked-in token are left out of the mean over
 //   responses, so filtering a response never shrinks the weight of the others.
 import * as tf from '@tensorflow/tfjs';
@@ -33,6 +37,8 @@ export interface PolicyLossInput {
   clipLow: number;
   /** ε_high: ratios above 1 + clipHigh are clipped (DAPO clip-higher). */
   clipHigh: number;
+  /** Dual-clip bound c > 1 for negative advantages (verl `clip_ratio_c`); absent or null: off. */
+  clipRatioC?: number | null;
   agg: LossAgg;
   /** Constant per-response normaliser for `seq_mean_token_sum_norm` (e.g. the stage's max budget). */
   normLength?: number;
@@ -63,6 +69,8 @@ export type PolicyLossOutput = {
 
 /** Bound on |log-ratio| before exp (verl clamps at ±20 too). */
 const MAX_LOG_RATIO = 20;
+/** Bound on the per-token k3 estimate (verl's `kl_penalty`, `low_var_kl`: clamp to ±10). */
+const MAX_K3 = 10;
 
 export function policyLoss(a: PolicyLossInput): PolicyLossOutput {
   const [N, T] = a.logpNew.shape;
@@ -73,6 +81,8 @@ export function policyLoss(a: PolicyLossInput): PolicyLossOutput {
   if (a.agg === 'seq_mean_token_sum_norm' && !(a.normLength! > 0)) throw new Error('policyLoss: seq_mean_token_sum_norm needs a positive normLength');
   const klCoef = a.klCoef ?? 0;
   if (klCoef > 0 && !a.logpRef) throw new Error('policyLoss: klCoef > 0 needs logpRef');
+  const c = a.clipRatioC ?? null;
+  if (c !== null && !(c > 1)) throw new Error(`policyLoss: clipRatioC must be above 1, got ${c}`);
   const entropyCoef = a.entropyCoef ?? 0;
 
   return tf.tidy(() => {
@@ -85,7 +95,9 @@ export function policyLoss(a: PolicyLossInput): PolicyLossOutput {
     const adv = tf.expandDims(constant(a.advantages), 1); // [N, 1]
     const unclipped = tf.neg(tf.mul(adv, ratio)); // [N, T]  −ρA
     const clipped = tf.neg(tf.mul(adv, tf.clipByValue(ratio, 1 - a.clipLow, 1 + a.clipHigh))); // [N, T]  −clip(ρ)A
-    const perToken = tf.maximum(unclipped, clipped); // [N, T]  −min(ρA, clip(ρ)A)
+    const clippedMax = tf.maximum(unclipped, clipped); // [N, T]  −min(ρA, clip(ρ)A)
+    // Dual-clip: where A < 0, min(−min(ρA, clip(ρ)A), −A·c) (verl compute_policy_loss).
+    const perToken = c === null ? clippedMax : tf.where(tf.broadcastTo(tf.less(adv, 0), [N, T]), tf.minimum(clippedMax, tf.mul(tf.neg(adv), c)), clippedMax); // [N, T]
     const pgLoss = agg(perToken);
 
     const isClipped = tf.cast(tf.greater(clipped, unclipped), 'float32'); // [N, T]
@@ -110,14 +122,15 @@ export function policyLoss(a: PolicyLossInput): PolicyLossOutput {
 /**
  * Per-token KL(π_θ ‖ π_ref) estimators (Schulman, "Approximating KL divergence"), with
  * d = logref − logp (masked, clamped to ±20):
- *   k1 = logp − logref = −d,   k2 = ½(logp − logref)² = ½d²,   k3 = exp(d) − d − 1.
+ *   k1 = logp − logref = −d,   k2 = ½(logp − logref)² = ½d²,   k3 = exp(d) − d − 1, clamped to
+ * [−10, 10] as verl does (k3 ≥ 0, so only the top bound acts: exp(20) would swamp the loss).
  */
 export function klPerToken(logp: tf.Tensor2D, logpRef: tf.Tensor2D, mask: tf.Tensor2D, estimator: KlEstimator): tf.Tensor2D {
   return tf.tidy(() => {
     const d = tf.clipByValue(onMask(tf.sub(logpRef, logp), mask), -MAX_LOG_RATIO, MAX_LOG_RATIO); // [N, T]
     if (estimator === 'k1') return tf.neg(d);
     if (estimator === 'k2') return tf.mul(0.5, tf.square(d));
-    return tf.sub(tf.sub(tf.exp(d), d), 1);
+    return tf.clipByValue(tf.sub(tf.sub(tf.exp(d), d), 1), -MAX_K3, MAX_K3);
   }) as tf.Tensor2D;
 }
 

@@ -12,7 +12,10 @@ import { buildMask, type KvCache, maskValues, type Transformer } from '../model/
 import { StepGraph, useStepGraphs } from '../webgpu-graph.js';
 
 export interface SampleOptions {
-  /** Most new tokens per sequence (the schedule's budget), EOS included. */
+  /**
+   * Most new tokens per sequence (the schedule's budget), EOS included. Each row gets at most what
+   * its own prompt leaves of the context (rowBudgets): a long prompt never cuts a short one.
+   */
   maxNew: number;
   eos: number;
   pad: number;
@@ -43,8 +46,15 @@ export interface Samples {
   tokens: number[][];
   /** log π(token) under the temperature-scaled full distribution, per generated token. */
   logps: number[][];
-  /** Hit maxNew without producing EOS. */
+  /** Hit its budget without producing EOS. */
   truncated: boolean[];
+  /** Each row's budget: min(maxNew, context − its prompt's length). */
+  budgets: number[];
+}
+
+/** Each row's response budget: the step's, or what the row's own prompt leaves of the context. */
+export function rowBudgets(prompts: readonly number[][], maxNew: number, context: number): number[] {
+  return prompts.map((p) => Math.max(0, Math.min(maxNew, context - p.length)));
 }
 
 /** Decode steps run by decode graphs in this process so far, and how many of them were replays. */
@@ -58,12 +68,14 @@ export function decodeGraphTotals(): DecodeGraphStats {
 export async function sample(model: Transformer, prompts: readonly number[][], o: SampleOptions): Promise<Samples> {
   const B = prompts.length;
   const P = Math.max(...prompts.map((p) => p.length));
-  const ctx = model.config.max_position_embeddings;
-  const maxNew = Math.max(0, Math.min(o.maxNew, ctx - P));
+  const budgets = rowBudgets(prompts, o.maxNew, model.config.max_position_embeddings);
+  const maxNew = Math.max(...budgets);
   const tokens: number[][] = prompts.map(() => []);
   const logps: number[][] = prompts.map(() => []);
-  const done = new Array<boolean>(B).fill(false);
-  if (maxNew === 0) return { tokens, logps, truncated: new Array<boolean>(B).fill(o.maxNew > 0) };
+  // A row with no room at all is done (and truncated) before it starts.
+  const done = budgets.map((n) => n === 0);
+  const truncated = (): boolean[] => tokens.map((t, b) => budgets[b]! > 0 ? t.length >= budgets[b]! && t[t.length - 1] !== o.eos : o.maxNew > 0);
+  if (maxNew === 0) return { tokens, logps, truncated: truncated(), budgets };
 
   // Left-pad: row b has pads[b] pad tokens before its prompt.
   const pads = prompts.map((p) => P - p.length);
@@ -142,10 +154,11 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
         logps[b]!.push(logp);
         next[b] = token;
         valid[b]![P + step] = 1;
-        if (token === o.eos) done[b] = true;
+        if (token === o.eos || tokens[b]!.length >= budgets[b]!) done[b] = true;
       }
       if (done.every(Boolean) || step === maxNew - 1) break;
-      for (let b = 0; b < B; b++) nextPos[b] = prompts[b]!.length + step;
+      // A finished row's feed is masked out; position 0 keeps it inside the rotary tables.
+      for (let b = 0; b < B; b++) nextPos[b] = done[b] ? 0 : prompts[b]!.length + step;
       if (decode) {
         picks = await decode.step(next, nextPos, maskValues(valid, P + step, 1, capacity!), P + step, done);
         continue;
@@ -183,7 +196,7 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
   }
   for (const t of [...cache!.k, ...cache!.v]) t.dispose();
   trimGpuBufferPool();
-  return { tokens, logps, truncated: tokens.map((t) => t.length >= maxNew && t[t.length - 1] !== o.eos) };
+  return { tokens, logps, truncated: truncated(), budgets };
 }
 
 /**

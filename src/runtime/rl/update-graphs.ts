@@ -90,6 +90,7 @@ export class UpdateGraphs {
           mask: x.mask as tf.Tensor2D,
           clipLow: st.loss.clip_low,
           clipHigh: st.loss.clip_high,
+          clipRatioC: st.loss.clip_ratio_c,
           agg: st.loss.agg,
           normLength: st.budget.max,
           klCoef: st.loss.kl_coef,

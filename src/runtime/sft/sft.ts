@@ -6,6 +6,7 @@ import type { IRTrain } from '../../ir/graph.js';
 import type { ExampleStream } from '../data/dataset.js';
 import type { Transformer } from '../model/transformer.js';
 import { AdamW, clipByGlobalNorm } from '../optim/adamw.js';
+import { NonfiniteGuard, nonfiniteError } from '../optim/nonfinite.js';
 import { bucketLength, GradientStep, GradientSteps } from '../optim/gradient-step.js';
 import { causalMask, packSequences } from '../rl/grpo.js';
 import { targetLogProbs } from '../rl/loss.js';
@@ -22,6 +23,8 @@ export interface SftContext {
   optimizer: AdamW;
   /** The stage's step graphs (webgpu: sftGraphs); without them steps go through tfjs. */
   graphs?: SftGraphs;
+  /** Counts non-finite updates across the stage's steps (made per step when absent). */
+  nonfinite?: NonfiniteGuard;
 }
 
 type SftInputs = 'ids' | 'positions' | 'targets' | 'mask';
@@ -53,8 +56,10 @@ export function sftGraphs(model: Transformer, optimizer: AdamW, stage: IRTrain):
 }
 
 export interface SftStepResult {
-  loss: number;
-  gradNorm: number;
+  /** null when the update was skipped (a NaN or infinite gradient). */
+  loss: number | null;
+  gradNorm: number | null;
+  skipped: number;
   tokens: number;
   responseLenMean: number;
   responseLenMax: number;
@@ -84,7 +89,9 @@ export async function sftStep(ctx: SftContext, lr: number): Promise<SftStepResul
     const packed = tf.stack([out.loss, out.gradNorm]);
     const [loss, gradNorm] = (await packed.data()) as Float32Array;
     packed.dispose();
-    return { loss: loss!, gradNorm: gradNorm!, ...stats };
+    // A graph applies the update on the device before its norm is read: it cannot be skipped.
+    if (!Number.isFinite(gradNorm)) throw nonfiniteError(st.name, 1, 'was applied on the device by an update graph, which cannot skip one', 'rerun with SIRIC_WEBGPU_GRAPHS=0 to skip such updates instead');
+    return { loss: loss!, gradNorm: gradNorm!, skipped: 0, ...stats };
   }
   const pk = packSequences(rows, tok.pad);
   const { N, L } = pk;
@@ -99,10 +106,14 @@ export async function sftStep(ctx: SftContext, lr: number): Promise<SftStepResul
   const named = new Map<string, tf.Tensor>();
   for (const [name, v] of ctx.model.params) named.set(name, grads[v.name]!);
   const clipped = await clipByGlobalNorm(named, st.optimizer.grad_clip);
-  ctx.optimizer.step(clipped.grads, lr);
+  // A NaN or infinite gradient is not applied (optim/nonfinite.ts): weights and AdamW state stay.
+  const finite = Number.isFinite(clipped.norm);
+  if (finite) ctx.optimizer.step(clipped.grads, lr);
   for (const g of Object.values(grads)) g.dispose();
   for (const g of clipped.grads.values()) g.dispose();
   const loss = (await value.data())[0]!;
   value.dispose();
-  return { loss, gradNorm: clipped.norm, ...stats };
+  const guard = ctx.nonfinite ?? new NonfiniteGuard(st.stop_after_nonfinite, st.name);
+  if (!guard.admit(clipped.norm)) return { loss: null, gradNorm: null, skipped: 1, ...stats };
+  return { loss, gradNorm: clipped.norm, skipped: 0, ...stats };
 }

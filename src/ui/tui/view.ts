@@ -5,6 +5,7 @@ import React from 'react';
 import { Box, Static, Text } from 'ink';
 import type { StepMetrics } from '../../runtime/types.js';
 import type { Segment, TuiState } from './state.js';
+import { samplingNote } from '../plain.js';
 
 const h = React.createElement;
 const BARS = '▁▂▃▄▅▆▇█';
@@ -60,6 +61,12 @@ function metricRow(label: string, value: string, series: number[], width: number
 const nums = (rows: StepMetrics[], f: (r: StepMetrics) => number | null): number[] => rows.map(f).filter((x): x is number => x !== null && Number.isFinite(x));
 const fmt = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
+/** The last step's exceptions, when it had any: no update, skipped updates, a batch left short. */
+function updateNote(m: StepMetrics, width: number): React.ReactElement | null {
+  const parts = [m.no_update ? `no update: ${m.no_update}` : '', m.updates_skipped ? `${m.updates_skipped} non-finite update${m.updates_skipped === 1 ? '' : 's'} skipped` : '', samplingNote(m).replace(/^ \| /, '')].filter(Boolean);
+  return parts.length ? h(Text, { key: 'update', wrap: 'truncate', color: 'yellow' }, clip(parts.join(' · '), width)) : null;
+}
+
 export function App({ state: s, width, height = 24 }: { state: TuiState; width: number; height?: number }) {
   const w = Math.max(30, Math.min(width, 120));
   const last = s.recent[s.recent.length - 1];
@@ -85,6 +92,7 @@ export function App({ state: s, width, height = 24 }: { state: TuiState; width: 
     { p: 5, el: metricRow('clip frac', fmt(last?.clip_frac, 3), nums(rl, (r) => r.clip_frac), w) },
     { p: 5, el: metricRow('entropy', fmt(last?.entropy), nums(rl, (r) => r.entropy), w) },
     { p: 4, el: metricRow('loss', fmt(last?.loss, 4), nums(s.recent, (r) => r.loss), w) },
+    { p: 1, el: last ? updateNote(last, w) : null },
     ...s.evals.slice(-2).map((e) => ({ p: 3, el: h(Text, { key: `eval-${e.eval}`, wrap: 'truncate' }, h(Text, { color: 'gray' }, `eval ${e.eval} `.padEnd(11)), `accuracy ${(100 * e.accuracy).toFixed(1)}%  ${e.response_len_mean.toFixed(1)} tokens  (after step ${e.step}, ${e.reason})`) })),
     {
       p: 4,

@@ -247,7 +247,7 @@ describe('GRPO updates through update graphs on webgpu', () => {
     const optimizer = new AdamW(m.params, { weightDecay: 0.01 });
     const graphs = withGraphs ? new UpdateGraphs(m, optimizer, stage) : undefined;
     const ctx = { model: m, reference, tokenizer: { pad: 0 } as never, stage, stream: undefined as never, rewards: undefined as never, optimizer };
-    const rs = [5, 9, 7].map((len, i) => ({ example: undefined as never, prompt: [1, 3 + i, 4], response: Array.from({ length: len }, (_, j) => 3 + ((i * 5 + j * 3) % (V - 3))), logps: Array.from({ length: len }, (_, j) => -3.2 + 0.1 * Math.sin(i + j)), truncated: false, text: '' }));
+    const rs = [5, 9, 7].map((len, i) => ({ example: undefined as never, prompt: [1, 3 + i, 4], response: Array.from({ length: len }, (_, j) => 3 + ((i * 5 + j * 3) % (V - 3))), logps: Array.from({ length: len }, (_, j) => -3.2 + 0.1 * Math.sin(i + j)), truncated: false, budget: len, text: '' }));
     const padTo = withGraphs ? bucketLength(Math.max(...rs.map((x) => x.prompt.length + x.response.length - 1)), 64) : 0;
     const out = [];
     for (let k = 0; k < K; k++) out.push(await policyUpdate(ctx, rs, [0.9, -1.1, 0.2 + 0.1 * k], 1e-2, graphs, padTo));

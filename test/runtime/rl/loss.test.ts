@@ -88,6 +88,29 @@ describe('policyLoss: the clipped surrogate per token', () => {
   });
 });
 
+describe('policyLoss: dual-clip (verl clip_ratio_c)', () => {
+  // ρ = 4 at (1,1) (A = −1) and at (0,1) (A = +1); c = 3.
+  const far = (): number[][] => logpNewRows(50).map((row, i) => row.map((lp, t) => (t === 1 ? LOGP_OLD[i]![t]! + Math.log(4) : lp)));
+  it('caps the loss of a negative advantage at −A·c: ρ = 4, A = −1 → 3, not 4', () => {
+    expect(run({ logpNew: far(), mask: only(1, 1) }).pgLoss).toBeCloseTo(4, 5);
+    expect(run({ logpNew: far(), mask: only(1, 1), clipRatioC: 3 }).pgLoss).toBeCloseTo(3, 5);
+  });
+  it('leaves positive advantages and ratios inside the bound alone', () => {
+    expect(run({ logpNew: far(), mask: only(0, 1), clipRatioC: 3 }).pgLoss).toBeCloseTo(-1.28, 5);
+    expect(run({ clipRatioC: 3 }).pgLoss).toBeCloseTo(run().pgLoss, 7); // (1,1) has ρ = 1.5 < 3
+  });
+  it('gives the capped token no gradient, as verl', () => {
+    const g = tf.tidy(() => {
+      const f = (lp: tf.Tensor): tf.Scalar => policyLoss({ logpNew: lp as tf.Tensor2D, logpOld: tf.tensor2d(LOGP_OLD), advantages: tf.tensor1d(ADV), mask: tf.tensor2d(only(1, 1)), clipLow: 0.2, clipHigh: 0.28, agg: 'token_mean', clipRatioC: 3 }).loss;
+      return Array.from(tf.grad(f)(tf.tensor2d(far())).dataSync());
+    });
+    expect(g.every((x) => x === 0)).toBe(true);
+  });
+  it('must be above 1', () => {
+    expect(() => run({ clipRatioC: 1 })).toThrow(/clipRatioC/);
+  });
+});
+
 describe('policyLoss: aggregation', () => {
   // Response sums: row 0: −1 − 1.28 − 0.5 = −2.78 (3 tokens); row 1: 0.8 + 1.5 = 2.3 (2 tokens).
   it('token_mean: Σ over all tokens / number of tokens', () => {
@@ -186,6 +209,11 @@ describe('policyLoss: KL to a reference and the entropy bonus', () => {
     expect(want).toBeCloseTo(0.124626, 5);
     expect(run({ logpRef: refFrom(), klEstimator: 'k3' }).kl).toBeCloseTo(want, 5);
     expect(run({ logpRef: refFrom() }).kl).toBeCloseTo(want, 5);
+  });
+  it('k3 is clamped to 10 per token, as verl does: a reference 20 nats above would give e^20', () => {
+    const ref = logpNewRows(50).map((row) => row.map((lp) => lp + 20));
+    expect(run({ logpRef: ref, klEstimator: 'k3', mask: only(0, 0) }).kl).toBeCloseTo(10, 5);
+    expect(run({ logpRef: ref, klEstimator: 'k2', mask: only(0, 0) }).kl).toBeCloseTo(200, 3); // k1, k2 unclamped, as verl
   });
   it('adds klCoef × kl to the loss (aggregated like the surrogate)', () => {
     // token_mean: −0.096 + 0.1 · 0.15 = −0.081
