@@ -71,7 +71,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
   if (!modelNode) throw new RunError('the pipeline has no train stage, so there is nothing to run');
   if (modelNode.source.kind === 'hf') {
     const dir = path.resolve(o.baseDir, modelNode.source.path);
-    if (!fs.existsSync(dir)) throw new RunError(`model folder not found: ${dir}`, `the model \`${modelNode.name}\` names \`hf("${modelNode.source.path}")\`, relative to the pipeline file`);
+    if (!fs.existsSync(dir)) throw new RunError(`model folder not found: ${dir}`, `the model \`${modelNode.name}\` names \`hf("${modelNode.source.path}")\`, relative to the pipeline file`, 'R0101');
   }
   const datasetIds = new Set([...stages.map((s) => s.data.dataset), ...evals.map((e) => e.data.dataset)]);
   const datasets = new Map<string, LoadedDataset>();
@@ -91,7 +91,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
     runDir = o.resumeDir;
     const manifest = readManifest(runDir);
     if (manifest.ir.source_hash !== ir.source_hash) {
-      throw new RunError(`the pipeline changed since ${runDir} started (source hash ${manifest.ir.source_hash.slice(7, 19)}… vs ${ir.source_hash.slice(7, 19)}…)`, 'resume with the same .siri files and --set overrides, or start a new run');
+      throw new RunError(`the pipeline changed since ${runDir} started (source hash ${manifest.ir.source_hash.slice(7, 19)}… vs ${ir.source_hash.slice(7, 19)}…)`, 'resume with the same .siri files and --set overrides, or start a new run', 'R0202');
     }
     resume = loadCheckpoint(latestCheckpoint(runDir));
   } else {
@@ -274,7 +274,7 @@ const avg = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0)
 function makeTokenizer(m: IRModel, datasets: LoadedDataset[], baseDir: string): Tokenizer {
   if (m.tokenizer.kind === 'chars') return CharTokenizer.fromAlphabet(datasets.map((d) => d.alphabet).join(''));
   const file = path.join(path.resolve(baseDir, m.tokenizer.path), 'tokenizer.json');
-  if (!fs.existsSync(file)) throw new RunError(`tokenizer not found: ${file}`, `the model \`${m.name}\` takes its tokenizer from that folder`);
+  if (!fs.existsSync(file)) throw new RunError(`tokenizer not found: ${file}`, `the model \`${m.name}\` takes its tokenizer from that folder`, 'R0102');
   return loadTokenizerFile(file, { chatTemplate: m.chat_template });
 }
 
@@ -296,7 +296,7 @@ function makeModel(m: IRModel, tok: Tokenizer, seed: number, baseDir: string): T
   if (m.source.kind === 'hf') {
     const dir = path.resolve(baseDir, m.source.path);
     const cfg = readHfConfig(dir);
-    if (cfg.vocab_size < tok.vocabSize) throw new RunError(`the model in ${dir} has ${cfg.vocab_size} token embeddings but its tokenizer has ${tok.vocabSize} tokens`);
+    if (cfg.vocab_size < tok.vocabSize) throw new RunError(`the model in ${dir} has ${cfg.vocab_size} token embeddings but its tokenizer has ${tok.vocabSize} tokens`, 'use the tokenizer the model was trained with', 'R0102');
     return new Transformer(cfg, readShardedSafetensors(dir).tensors, seed);
   }
   const cfg = configFromScratch(m.source, tok.vocabSize, { bos: tok.bos ?? tok.eos, eos: tok.eos, pad: tok.pad }, m.dtype);
@@ -326,7 +326,7 @@ export function readManifest(runDir: string): { ir: IR } {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as { ir: IR };
   } catch {
-    throw new RunError(`${runDir} is not a run directory (no readable manifest.json)`, 'pass the folder that `siric run` printed, e.g. runs/quickstart/20261126-101500');
+    throw new RunError(`${runDir} is not a run directory (no readable manifest.json)`, 'pass the folder that `siric run` printed, e.g. runs/quickstart/20261126-101500', 'R0201');
   }
 }
 

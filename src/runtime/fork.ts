@@ -62,7 +62,7 @@ export function forkFrom(checkpoint: string, ir: IR, tokenizer: Tokenizer, runDi
   const dir = path.resolve(checkpoint);
   const source = path.resolve(dir, '..', '..');
   const fail = (why: string, hint?: string): never => {
-    throw new RunError(`cannot start from ${checkpoint}: ${why}`, hint ?? 'start from a checkpoint of a run with the same seed, model, data and stages up to that checkpoint (e.g. a shared warm-up)');
+    throw new RunError(`cannot start from ${checkpoint}: ${why}`, hint ?? 'start from a checkpoint of a run with the same seed, model, data and stages up to that checkpoint (e.g. a shared warm-up)', 'R0208');
   };
   if (!fs.existsSync(path.join(dir, 'state.json'))) fail('it is not a checkpoint (no state.json)', 'pass a folder like runs/<pipeline>/<id>/checkpoints/warmup-end');
   let manifest: { ir?: IR };
