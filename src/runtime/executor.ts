@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { IR, IRDataset, IREval, IRModel, IRReward, IRTrain } from '../ir/graph.js';
 import { VERSION } from '../version.js';
 import { assertDeviceHealthy, selectBackend } from './backend.js';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
+import { latestCheckpoint, loadCheckpoint, recoverCheckpoints, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
 import { ExampleStream, loadDataset } from './data/dataset.js';
 import { DEFAULT_CHECKER, runEval } from './eval.js';
 import { forkFrom } from './fork.js';
@@ -93,6 +93,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
     if (manifest.ir.source_hash !== ir.source_hash) {
       throw new RunError(`the pipeline changed since ${runDir} started (source hash ${manifest.ir.source_hash.slice(7, 19)}… vs ${ir.source_hash.slice(7, 19)}…)`, 'resume with the same .siri files and --set overrides, or start a new run', 'R0202');
     }
+    recoverCheckpoints(runDir); // a kill in the middle of a save leaves leftovers, maybe the only copy aside
     resume = loadCheckpoint(latestCheckpoint(runDir));
   } else {
     runDir = newRunDir(path.resolve(o.baseDir, o.outDir ?? ir.pipeline.out), ir.pipeline.name);
@@ -239,13 +240,13 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       const state = (): ResumeState => ({ stage: st.id, step: k + 1, global_step: g + 1, stage_done: k + 1 === st.steps, data: stream.state(), rng: { seed, step: k + 1 }, optimizer_step: optimizer.stepCount, metrics_rows: metricsRows, samples_rows: samplesRows, evals_done: [...evalsDone].sort() });
       const due = st.checkpoints.filter((c) => c.step === k + 1);
       for (const c of due) {
-        const dir = await saveCheckpoint(runDir, c.name, { model, tokenizer, optimizer, state: state() });
+        const dir = await saveCheckpoint(runDir, c.name, { model, tokenizer, optimizer, state: state() }, { stage: st.name, siri: c.siri });
         o.sink({ type: 'checkpoint', name: c.name, path: dir, step: k + 1, global_step: g + 1, siri: c.siri });
       }
       o.afterStep?.({ model, tokenizer, globalStep: g + 1 });
       if (stop) {
         if (due.length === 0) {
-          const dir = await saveCheckpoint(runDir, 'interrupted', { model, tokenizer, optimizer, state: state() });
+          const dir = await saveCheckpoint(runDir, 'interrupted', { model, tokenizer, optimizer, state: state() }, { stage: st.name, siri: null });
           o.sink({ type: 'checkpoint', name: 'interrupted', path: dir, step: k + 1, global_step: g + 1, siri: null });
         }
         status = 'stopped';
