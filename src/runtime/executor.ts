@@ -12,6 +12,7 @@ import { latestCheckpoint, loadCheckpoint, recoverCheckpoints, saveCheckpoint, w
 import { ExampleStream, loadDataset } from './data/dataset.js';
 import { DEFAULT_CHECKER, runEval } from './eval.js';
 import { forkFrom } from './fork.js';
+import { assertResumeInputs, hashInputs, pipelineInputs, type InputHashes } from './input-hashes.js';
 import { configFromScratch, readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
 import { parameterCount, Transformer } from './model/transformer.js';
@@ -93,6 +94,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
     if (manifest.ir.source_hash !== ir.source_hash) {
       throw new RunError(`the pipeline changed since ${runDir} started (source hash ${manifest.ir.source_hash.slice(7, 19)}… vs ${ir.source_hash.slice(7, 19)}…)`, 'resume with the same .siri files and --set overrides, or start a new run', 'R0202');
     }
+    if (assertResumeInputs(manifest, ir, o.baseDir, runDir) === 'unrecorded') o.sink({ type: 'warning', message: `${runDir}/manifest.json records no hashes of the data, model and reward files (written by an older siric), so changes to them cannot be detected` });
     recoverCheckpoints(runDir); // a kill in the middle of a save leaves leftovers, maybe the only copy aside
     resume = loadCheckpoint(latestCheckpoint(runDir));
   } else {
@@ -109,11 +111,13 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       overrides: ir.overrides,
       backend: { name: backend.name, device: backend.device, notes: backend.notes },
       versions: versions(),
+      // What the run reads, by content: --resume and --from refuse a file that changed.
+      inputs: hashInputs(pipelineInputs(ir, o.baseDir), o.baseDir),
       ir,
     });
     if (o.fromCheckpoint) {
       try {
-        resume = forkFrom(o.fromCheckpoint, ir, tokenizer, runDir);
+        resume = forkFrom(o.fromCheckpoint, ir, tokenizer, runDir, o.baseDir);
       } catch (e) {
         fs.rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run behind
         throw e;
@@ -322,10 +326,10 @@ function newRunDir(root: string, pipeline: string): string {
   }
 }
 
-export function readManifest(runDir: string): { ir: IR } {
+export function readManifest(runDir: string): { ir: IR; inputs?: InputHashes } {
   const file = path.join(runDir, 'manifest.json');
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as { ir: IR };
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as { ir: IR; inputs?: InputHashes };
   } catch {
     throw new RunError(`${runDir} is not a run directory (no readable manifest.json)`, 'pass the folder that `siric run` printed, e.g. runs/quickstart/20261126-101500', 'R0201');
   }
