@@ -128,6 +128,7 @@ function lowerDataset(c: Checked): IRDataset {
     limit: s['limit'] === 'off' ? null : (s['limit'] as number),
     shuffle: s['shuffle'] as boolean,
     on_bad_row: s['on_bad_row'] as IRDataset['on_bad_row'],
+    on_long_prompt: s['on_long_prompt'] as IRDataset['on_long_prompt'],
   };
 }
 

@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { assertDeviceHealthy, selectBackend } from './backend.js';
 import { latestCheckpoint, loadCheckpoint, recoverCheckpoints, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
 import { ExampleStream, loadDataset } from './data/dataset.js';
+import { fitDatasets } from './data/fit.js';
 import { DEFAULT_CHECKER, runEval } from './eval.js';
 import { forkFrom } from './fork.js';
 import { assertResumeInputs, hashInputs, pipelineInputs, type InputHashes } from './input-hashes.js';
@@ -79,6 +80,8 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
   for (const id of [...datasetIds].sort()) datasets.set(id, await loadDataset(nodes.get(id) as IRDataset, { baseDir: o.baseDir, seed }));
   const tokenizer = makeTokenizer(modelNode, [...datasets.values()], o.baseDir);
   const model = makeModel(modelNode, tokenizer, seed, o.baseDir);
+  // Before anything trains: prompts the model has no room to answer stop here, naming file:line.
+  const fitNotes = fitDatasets(datasets, nodes, stages, { tokenizer, context: model.config.max_position_embeddings, model: modelNode.name });
 
   const rewardSets = new Map<string, RewardSet>();
   for (const s of stages) if (s.algorithm === 'grpo') rewardSets.set(s.id, await buildRewards(s.rewards.map((r) => nodes.get(r) as IRReward), { baseDir: o.baseDir }));
@@ -137,6 +140,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
 
   const totalSteps = ir.total_steps;
   o.sink({ type: 'run_start', pipeline: ir.pipeline.name, file: ir.pipeline.file, run_dir: runDir, backend: `${backend.name} (${backend.device})`, backend_notes: backend.notes, total_steps: totalSteps, ...(resume ? { resumed_from: resume.dir } : {}) });
+  for (const message of fitNotes) o.sink({ type: 'warning', message });
 
   // On resume, the evals before the checkpoint are part of the run's summary too.
   const summary: EvalMetrics[] = resume && fs.existsSync(metricsFile) ? readEvalRows(metricsFile) : [];
