@@ -180,7 +180,12 @@ export interface LoadedCheckpoint {
 export function latestCheckpoint(runDir: string): string {
   const root = path.join(runDir, 'checkpoints');
   const file = path.join(root, 'latest.json');
-  if (!fs.existsSync(file)) throw new RunError(`${runDir} has no checkpoint to resume from`, 'a run writes one at its first checkpoint step or when stopped with Ctrl-C', 'R0204');
+  if (!fs.existsSync(file)) {
+    // Killed in its first save after the checkpoint was in place but before latest.json was.
+    const good = lastGood(root);
+    if (good) return path.join(root, good.name);
+    throw new RunError(`${runDir} has no checkpoint to resume from`, 'a run writes one at its first checkpoint step or when stopped with Ctrl-C', 'R0204');
+  }
   let name: unknown;
   try {
     name = (JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: unknown }).name;

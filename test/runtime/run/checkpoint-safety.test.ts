@@ -66,6 +66,13 @@ describe('checkpoints on disk', () => {
     expect(fs.readdirSync(ckpts(dir)).filter((f) => f.startsWith('.'))).toEqual([]);
   }, 60_000);
 
+  it('resumes from the newest complete checkpoint when killed in the first save before latest.json was written', async () => {
+    const dir = copy();
+    fs.rmSync(path.join(ckpts(dir), 'latest.json'));
+    const r = await run({ maxSteps: 1, resumeDir: dir });
+    expect(r.events.find((e) => e.type === 'run_start')).toMatchObject({ resumed_from: path.join(ckpts(dir), 'rl-step-1') });
+  }, 60_000);
+
   it('refuses flipped bytes in the weights, naming the file', async () => {
     const dir = copy();
     const file = path.join(ckpts(dir), 'rl-step-1', 'model.safetensors');
