@@ -14,6 +14,8 @@ export const RUNTIME_CODES = {
   R0105: { title: 'no rows to train on' },
   R0106: { title: 'bad generated task' },
   R0107: { title: 'prompt longer than the model context' },
+  R0108: { title: 'model folder unreadable or inconsistent' },
+  R0109: { title: 'tokenizer files unreadable' },
   R0201: { title: 'not a run directory' },
   R0202: { title: 'pipeline changed since the run started' },
   R0203: { title: 'input file changed since the run started' },

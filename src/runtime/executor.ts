@@ -29,6 +29,7 @@ import { CharTokenizer } from './tokenizer/chars.js';
 import { loadTokenizerFile } from './tokenizer/index.js';
 import type { EvalMetrics, LoadedDataset, RewardSet, RunEvent, StepMetrics, Tokenizer } from './types.js';
 import { RunError } from './types.js';
+import type { RuntimeCode } from './codes.js';
 
 export interface ExecOptions {
   ir: IR;
@@ -78,10 +79,10 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
   const datasetIds = new Set([...stages.map((s) => s.data.dataset), ...evals.map((e) => e.data.dataset)]);
   const datasets = new Map<string, LoadedDataset>();
   for (const id of [...datasetIds].sort()) datasets.set(id, await loadDataset(nodes.get(id) as IRDataset, { baseDir: o.baseDir, seed }));
-  const tokenizer = makeTokenizer(modelNode, [...datasets.values()], o.baseDir);
-  const model = makeModel(modelNode, tokenizer, seed, o.baseDir);
+  const tokenizer = asInputError('R0109', () => makeTokenizer(modelNode, [...datasets.values()], o.baseDir));
+  const model = asInputError('R0108', () => makeModel(modelNode, tokenizer, seed, o.baseDir));
   // Before anything trains: prompts the model has no room to answer stop here, naming file:line.
-  const fitNotes = fitDatasets(datasets, nodes, stages, { tokenizer, context: model.config.max_position_embeddings, model: modelNode.name });
+  const notes = fitDatasets(datasets, nodes, stages, { tokenizer, context: model.config.max_position_embeddings, model: modelNode.name });
 
   const rewardSets = new Map<string, RewardSet>();
   for (const s of stages) if (s.algorithm === 'grpo') rewardSets.set(s.id, await buildRewards(s.rewards.map((r) => nodes.get(r) as IRReward), { baseDir: o.baseDir }));
@@ -97,7 +98,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
     if (manifest.ir.source_hash !== ir.source_hash) {
       throw new RunError(`the pipeline changed since ${runDir} started (source hash ${manifest.ir.source_hash.slice(7, 19)}… vs ${ir.source_hash.slice(7, 19)}…)`, 'resume with the same .siri files and --set overrides, or start a new run', 'R0202');
     }
-    if (assertResumeInputs(manifest, ir, o.baseDir, runDir) === 'unrecorded') o.sink({ type: 'warning', message: `${runDir}/manifest.json records no hashes of the data, model and reward files (written by an older siric), so changes to them cannot be detected` });
+    if (assertResumeInputs(manifest, ir, o.baseDir, runDir) === 'unrecorded') notes.push(`${runDir}/manifest.json records no hashes of the data, model and reward files (written by an older siric), so changes to them cannot be detected`);
     recoverCheckpoints(runDir); // a kill in the middle of a save leaves leftovers, maybe the only copy aside
     resume = loadCheckpoint(latestCheckpoint(runDir));
   } else {
@@ -140,7 +141,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
 
   const totalSteps = ir.total_steps;
   o.sink({ type: 'run_start', pipeline: ir.pipeline.name, file: ir.pipeline.file, run_dir: runDir, backend: `${backend.name} (${backend.device})`, backend_notes: backend.notes, total_steps: totalSteps, ...(resume ? { resumed_from: resume.dir } : {}) });
-  for (const message of fitNotes) o.sink({ type: 'warning', message });
+  for (const message of notes) o.sink({ type: 'warning', message });
 
   // On resume, the evals before the checkpoint are part of the run's summary too.
   const summary: EvalMetrics[] = resume && fs.existsSync(metricsFile) ? readEvalRows(metricsFile) : [];
@@ -276,6 +277,16 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
   model.dispose();
   o.sink({ type: 'run_end', status, summary, run_dir: runDir });
   return { status, runDir, summary };
+}
+
+/** What goes wrong reading a model folder or tokenizer is an input error: `code`, unless it has a code of its own. */
+function asInputError<T>(code: RuntimeCode, load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if (e instanceof RunError && e.code === 'R0901') throw new RunError(e.message, e.hint, code);
+    throw e;
+  }
 }
 
 const avg = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);

@@ -80,3 +80,25 @@ describe('input hashes', () => {
     expect(() => assertInputsUnchanged(recorded, files, work, 'then', 'hint')).toThrow(/model-00002-of-00002\.safetensors changed since then/);
   });
 });
+
+describe('model and tokenizer folders that cannot be read', () => {
+  const pipeline = (model: string): string => fs.readFileSync(path.join(work, 'tiny.siri'), 'utf8').replace(/^model policy \{[^}]*\}/m, model);
+  const tryRun = async (src: string): Promise<RunError> => {
+    fs.writeFileSync(path.join(work, 'rows.jsonl'), ROWS);
+    fs.writeFileSync(path.join(work, 'bad.siri'), src);
+    const ir = compileFile(path.join(work, 'bad.siri'), { mode: 'compile' }).ir!;
+    return refusal(execute({ ir, baseDir: work, outDir: path.join(work, 'runs'), sink: () => {}, maxSteps: 1 }));
+  };
+
+  it('a malformed config.json is R0108, a malformed tokenizer.json R0109, each naming the file', async () => {
+    fs.mkdirSync(path.join(work, 'broken'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'broken', 'config.json'), '{"model_type": "llama",');
+    fs.writeFileSync(path.join(work, 'broken', 'tokenizer.json'), '{"model": ');
+    const m = await tryRun(pipeline('model policy {\n  source = hf("broken")\n  tokenizer = chars\n}'));
+    expect(m.code).toBe('R0108');
+    expect(m.message).toContain('config.json');
+    const t = await tryRun(pipeline('model policy {\n  source = hf("broken")\n}'));
+    expect(t.code).toBe('R0109');
+    expect(t.message).toContain('tokenizer.json');
+  });
+});
