@@ -41,7 +41,9 @@ export function renderPlan(ir: IR, width = 80): string {
       rows.push([t.name, ph.name, String(ph.cycle), ph.role, String(ph.steps), `${t.start_step + ph.start} → ${t.start_step + ph.end}`, budget, ph.curve.kind, ck]);
     }
     const periodic = t.checkpoints.filter((c) => c.reason === 'every');
-    if (periodic.length) rows.push([t.name, '', '', '', '', '', '', '', `+ ${periodic.length} periodic (every ${periodic[0]!.step} steps)`]);
+    // Named as on disk: the first and the last (the ones between follow the same pattern).
+    const span = periodic.length > 1 ? `${periodic[0]!.name} … ${periodic.at(-1)!.name}` : periodic[0]?.name;
+    if (periodic.length) rows.push([t.name, '', '', '', '', '', '', '', `+ ${periodic.length} periodic (every ${periodic[0]!.step} steps: ${span})`]);
   }
   out.push(table(rows));
   const evals = ir.nodes.filter((n) => n.type === 'eval');

@@ -49,6 +49,7 @@ export const CODES = {
   E0406: { severity: 'error', title: 'missing data for a stage' },
   E0407: { severity: 'error', title: 'invalid override' },
   E0408: { severity: 'error', title: 'budget exceeds the model context' },
+  E0409: { severity: 'error', title: 'checkpoint names collide' },
   // Warnings
   W0001: { severity: 'warning', title: 'discontinuous budget between phases' },
   W0002: { severity: 'warning', title: 'unused declaration' },

@@ -75,6 +75,7 @@ export const DatasetNode = Obj({
   limit: Nullable(Int({ minimum: 1 })),
   shuffle: Type.Boolean(),
   on_bad_row: Enum('error', 'skip'),
+  on_long_prompt: Enum('error', 'skip', 'truncate'),
 });
 
 export const RewardNode = Obj({

@@ -9,6 +9,7 @@ import { answerReward } from './judge.js';
 import type { IR, IRCheckpoint, IRDataset, IREval, IRModel, IRNode, IRPhase, IRReward, IRSchedule, IRTrain } from './graph.js';
 import { IR_VERSION } from './graph.js';
 import { expandPhases } from './schedule.js';
+import { qualifyCheckpointNames } from './checkpoint-names.js';
 import { VERSION } from '../version.js';
 
 type Obj = Record<string, Json>;
@@ -34,7 +35,9 @@ export function lower(program: Program, result: CheckResult, overrides: Override
   const scheduleById = new Map(schedules.map((s) => [s.id, s]));
   const datasetById = new Map(datasets.map((d) => [d.id, d]));
 
-  const trains = orderStages(of('train')).map((c, order) => lowerTrain(c, order, scheduleById, datasetById, diagnostics));
+  const ordered = orderStages(of('train'));
+  const trains = ordered.map((c, order) => lowerTrain(c, order, scheduleById, datasetById, diagnostics));
+  qualifyCheckpointNames(trains, new Map(ordered.map((c) => [c.inst.id, c.inst.decl.name.span])), diagnostics);
   let step = 0;
   for (const t of trains) {
     t.start_step = step;
@@ -129,6 +132,7 @@ function lowerDataset(c: Checked): IRDataset {
     limit: s['limit'] === 'off' ? null : (s['limit'] as number),
     shuffle: s['shuffle'] as boolean,
     on_bad_row: s['on_bad_row'] as IRDataset['on_bad_row'],
+    on_long_prompt: s['on_long_prompt'] as IRDataset['on_long_prompt'],
   };
 }
 

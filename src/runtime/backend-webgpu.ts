@@ -252,7 +252,7 @@ export function assertDeviceHealthy(): void {
   if (deviceErrors.length === 0) return;
   const first = deviceErrors[0]!;
   deviceErrors.length = 0;
-  throw new RunError(`the GPU rejected a kernel, so this step's numbers are wrong: ${first}`, 'this is a bug in siric or in TensorFlow.js\'s webgpu backend; report it with the command you ran, and use --backend wasm (backend = wasm in the pipeline block) meanwhile');
+  throw new RunError(`the GPU rejected a kernel, so this step's numbers are wrong: ${first}`, 'this is a bug in siric or in TensorFlow.js\'s webgpu backend; report it with the command you ran, and use --backend wasm (backend = wasm in the pipeline block) meanwhile', 'R0504');
 }
 
 export async function releaseWebgpu(): Promise<void> {

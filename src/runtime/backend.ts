@@ -119,9 +119,9 @@ export async function selectBackend(requested: BackendRequest, hint: { params?: 
   registerTrainingKernels();
   if (requested !== 'auto') {
     const attempt = Object.hasOwn(ATTEMPTS, requested) ? ATTEMPTS[requested as Exclude<BackendRequest, 'auto'>] : undefined;
-    if (!attempt) throw new RunError(`unknown backend \`${String(requested)}\``, 'use one of auto, tensorflow, webgpu, wasm, cpu');
+    if (!attempt) throw new RunError(`unknown backend \`${String(requested)}\``, 'use one of auto, tensorflow, webgpu, wasm, cpu', 'R0501');
     const r = await attempt();
-    if (!r.ok) throw new RunError(`backend \`${requested}\` is not available: ${r.reasons.join('; ')}`, r.hint);
+    if (!r.ok) throw new RunError(`backend \`${requested}\` is not available: ${r.reasons.join('; ')}`, r.hint, 'R0502');
     if (requested !== 'webgpu') await releaseWebgpu();
     await tf.ready();
     return { name: requested, device: r.device, notes: [] };
@@ -140,7 +140,7 @@ export async function selectBackend(requested: BackendRequest, hint: { params?: 
     }
     for (const reason of r.reasons) notes.push(`${name}: ${reason}`);
   }
-  throw new RunError(`no TensorFlow.js backend could start:\n  ${notes.join('\n  ')}`, 'reinstall siric\'s dependencies (npm ci)');
+  throw new RunError(`no TensorFlow.js backend could start:\n  ${notes.join('\n  ')}`, 'reinstall siric\'s dependencies (npm ci)', 'R0503');
 }
 
 /**

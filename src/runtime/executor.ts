@@ -8,10 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { IR, IRDataset, IREval, IRModel, IRReward, IRTrain } from '../ir/graph.js';
 import { VERSION } from '../version.js';
 import { assertDeviceHealthy, selectBackend } from './backend.js';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
+import { latestCheckpoint, loadCheckpoint, recoverCheckpoints, saveCheckpoint, writeJsonAtomic, type LoadedCheckpoint, type ResumeState } from './checkpoint.js';
 import { ExampleStream, loadDataset } from './data/dataset.js';
+import { fitDatasets } from './data/fit.js';
 import { EvalJudges, judgeWarning, runEval } from './eval.js';
 import { forkFrom } from './fork.js';
+import { assertResumeInputs, hashInputs, pipelineInputs, type InputHashes } from './input-hashes.js';
 import { configFromScratch, readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
 import { parameterCount, Transformer } from './model/transformer.js';
@@ -29,6 +31,7 @@ import { CharTokenizer } from './tokenizer/chars.js';
 import { loadTokenizerFile } from './tokenizer/index.js';
 import type { EvalMetrics, LoadedDataset, RewardSet, RunEvent, StepMetrics, Tokenizer } from './types.js';
 import { RunError } from './types.js';
+import type { RuntimeCode } from './codes.js';
 
 export interface ExecOptions {
   ir: IR;
@@ -73,13 +76,15 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
   if (!modelNode) throw new RunError('the pipeline has no train stage, so there is nothing to run');
   if (modelNode.source.kind === 'hf') {
     const dir = path.resolve(o.baseDir, modelNode.source.path);
-    if (!fs.existsSync(dir)) throw new RunError(`model folder not found: ${dir}`, `the model \`${modelNode.name}\` names \`hf("${modelNode.source.path}")\`, relative to the pipeline file`);
+    if (!fs.existsSync(dir)) throw new RunError(`model folder not found: ${dir}`, `the model \`${modelNode.name}\` names \`hf("${modelNode.source.path}")\`, relative to the pipeline file`, 'R0101');
   }
   const datasetIds = new Set([...stages.map((s) => s.data.dataset), ...evals.map((e) => e.data.dataset)]);
   const datasets = new Map<string, LoadedDataset>();
   for (const id of [...datasetIds].sort()) datasets.set(id, await loadDataset(nodes.get(id) as IRDataset, { baseDir: o.baseDir, seed }));
-  const tokenizer = makeTokenizer(modelNode, [...datasets.values()], o.baseDir);
-  const model = makeModel(modelNode, tokenizer, seed, o.baseDir);
+  const tokenizer = asInputError('R0109', () => makeTokenizer(modelNode, [...datasets.values()], o.baseDir));
+  const model = asInputError('R0108', () => makeModel(modelNode, tokenizer, seed, o.baseDir));
+  // Before anything trains: prompts the model has no room to answer stop here, naming file:line.
+  const notes = fitDatasets(datasets, nodes, stages, { tokenizer, context: model.config.max_position_embeddings, model: modelNode.name });
 
   const rewardSets = new Map<string, RewardSet>();
   for (const s of stages) if (s.algorithm === 'grpo') rewardSets.set(s.id, await buildRewards(s.rewards.map((r) => nodes.get(r) as IRReward), { baseDir: o.baseDir }));
@@ -94,8 +99,10 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
     runDir = o.resumeDir;
     const manifest = readManifest(runDir);
     if (manifest.ir.source_hash !== ir.source_hash) {
-      throw new RunError(`the pipeline changed since ${runDir} started (source hash ${manifest.ir.source_hash.slice(7, 19)}… vs ${ir.source_hash.slice(7, 19)}…)`, 'resume with the same .siri files and --set overrides, or start a new run');
+      throw new RunError(`the pipeline changed since ${runDir} started (source hash ${manifest.ir.source_hash.slice(7, 19)}… vs ${ir.source_hash.slice(7, 19)}…)`, 'resume with the same .siri files and --set overrides, or start a new run', 'R0202');
     }
+    if (assertResumeInputs(manifest, ir, o.baseDir, runDir) === 'unrecorded') notes.push(`${runDir}/manifest.json records no hashes of the data, model and reward files (written by an older siric), so changes to them cannot be detected`);
+    recoverCheckpoints(runDir); // a kill in the middle of a save leaves leftovers, maybe the only copy aside
     resume = loadCheckpoint(latestCheckpoint(runDir));
   } else {
     runDir = newRunDir(path.resolve(o.baseDir, o.outDir ?? ir.pipeline.out), ir.pipeline.name);
@@ -111,11 +118,13 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       overrides: ir.overrides,
       backend: { name: backend.name, device: backend.device, notes: backend.notes },
       versions: versions(),
+      // What the run reads, by content: --resume and --from refuse a file that changed.
+      inputs: hashInputs(pipelineInputs(ir, o.baseDir), o.baseDir),
       ir,
     });
     if (o.fromCheckpoint) {
       try {
-        resume = forkFrom(o.fromCheckpoint, ir, tokenizer, runDir);
+        resume = forkFrom(o.fromCheckpoint, ir, tokenizer, runDir, o.baseDir);
       } catch (e) {
         fs.rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run behind
         throw e;
@@ -135,6 +144,7 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
 
   const totalSteps = ir.total_steps;
   o.sink({ type: 'run_start', pipeline: ir.pipeline.name, file: ir.pipeline.file, run_dir: runDir, backend: `${backend.name} (${backend.device})`, backend_notes: backend.notes, total_steps: totalSteps, ...(resume ? { resumed_from: resume.dir } : {}) });
+  for (const message of notes) o.sink({ type: 'warning', message });
 
   // On resume, the evals before the checkpoint are part of the run's summary too.
   const summary: EvalMetrics[] = resume && fs.existsSync(metricsFile) ? readEvalRows(metricsFile) : [];
@@ -249,13 +259,13 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
       const state = (): ResumeState => ({ stage: st.id, step: k + 1, global_step: g + 1, stage_done: k + 1 === st.steps, data: stream.state(), rng: { seed, step: k + 1 }, optimizer_step: optimizer.stepCount, metrics_rows: metricsRows, samples_rows: samplesRows, evals_done: [...evalsDone].sort() });
       const due = st.checkpoints.filter((c) => c.step === k + 1);
       for (const c of due) {
-        const dir = await saveCheckpoint(runDir, c.name, { model, tokenizer, optimizer, state: state() });
+        const dir = await saveCheckpoint(runDir, c.name, { model, tokenizer, optimizer, state: state() }, { stage: st.name, siri: c.siri });
         o.sink({ type: 'checkpoint', name: c.name, path: dir, step: k + 1, global_step: g + 1, siri: c.siri });
       }
       o.afterStep?.({ model, tokenizer, globalStep: g + 1 });
       if (stop) {
         if (due.length === 0) {
-          const dir = await saveCheckpoint(runDir, 'interrupted', { model, tokenizer, optimizer, state: state() });
+          const dir = await saveCheckpoint(runDir, 'interrupted', { model, tokenizer, optimizer, state: state() }, { stage: st.name, siri: null });
           o.sink({ type: 'checkpoint', name: 'interrupted', path: dir, step: k + 1, global_step: g + 1, siri: null });
         }
         status = 'stopped';
@@ -281,12 +291,22 @@ export async function execute(o: ExecOptions): Promise<ExecResult> {
   return { status, runDir, summary };
 }
 
+/** What goes wrong reading a model folder or tokenizer is an input error: `code`, unless it has a code of its own. */
+function asInputError<T>(code: RuntimeCode, load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if (e instanceof RunError && e.code === 'R0901') throw new RunError(e.message, e.hint, code);
+    throw e;
+  }
+}
+
 const avg = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 function makeTokenizer(m: IRModel, datasets: LoadedDataset[], baseDir: string): Tokenizer {
   if (m.tokenizer.kind === 'chars') return CharTokenizer.fromAlphabet(datasets.map((d) => d.alphabet).join(''));
   const file = path.join(path.resolve(baseDir, m.tokenizer.path), 'tokenizer.json');
-  if (!fs.existsSync(file)) throw new RunError(`tokenizer not found: ${file}`, `the model \`${m.name}\` takes its tokenizer from that folder`);
+  if (!fs.existsSync(file)) throw new RunError(`tokenizer not found: ${file}`, `the model \`${m.name}\` takes its tokenizer from that folder`, 'R0102');
   return loadTokenizerFile(file, { chatTemplate: m.chat_template });
 }
 
@@ -308,7 +328,7 @@ function makeModel(m: IRModel, tok: Tokenizer, seed: number, baseDir: string): T
   if (m.source.kind === 'hf') {
     const dir = path.resolve(baseDir, m.source.path);
     const cfg = readHfConfig(dir);
-    if (cfg.vocab_size < tok.vocabSize) throw new RunError(`the model in ${dir} has ${cfg.vocab_size} token embeddings but its tokenizer has ${tok.vocabSize} tokens`);
+    if (cfg.vocab_size < tok.vocabSize) throw new RunError(`the model in ${dir} has ${cfg.vocab_size} token embeddings but its tokenizer has ${tok.vocabSize} tokens`, 'use the tokenizer the model was trained with', 'R0102');
     return new Transformer(cfg, readShardedSafetensors(dir).tensors, seed);
   }
   const cfg = configFromScratch(m.source, tok.vocabSize, { bos: tok.bos ?? tok.eos, eos: tok.eos, pad: tok.pad }, m.dtype);
@@ -333,12 +353,12 @@ function newRunDir(root: string, pipeline: string): string {
   }
 }
 
-export function readManifest(runDir: string): { ir: IR } {
+export function readManifest(runDir: string): { ir: IR; inputs?: InputHashes } {
   const file = path.join(runDir, 'manifest.json');
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as { ir: IR };
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as { ir: IR; inputs?: InputHashes };
   } catch {
-    throw new RunError(`${runDir} is not a run directory (no readable manifest.json)`, 'pass the folder that `siric run` printed, e.g. runs/quickstart/20261126-101500');
+    throw new RunError(`${runDir} is not a run directory (no readable manifest.json)`, 'pass the folder that `siric run` printed, e.g. runs/quickstart/20261126-101500', 'R0201');
   }
 }
 

@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { IR, IRTrain } from '../ir/graph.js';
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { assertInputsUnchanged, inputFilesOf, type InputHashes } from './input-hashes.js';
+import type { RuntimeCode } from './codes.js';
 import type { Tokenizer } from './types.js';
 import { RunError } from './types.js';
 
@@ -54,20 +56,29 @@ export function forkMismatches(from: IR, to: IR, at: { stage: string; global_ste
   return [...new Set(why)];
 }
 
+/** The nodes the stages and evals up to a checkpoint read: their models, data and rewards. */
+function readUpTo(ir: IR, at: { stage: string; global_step: number }): IR['nodes'] {
+  const stages = ir.nodes.filter((n): n is IRTrain => n.type === 'train').sort((a, b) => a.order - b.order);
+  const upTo = stages.findIndex((s) => s.id === at.stage);
+  const ids = new Set(stages.slice(0, upTo + 1).flatMap((s) => [s.policy, s.data.dataset, ...s.rewards]));
+  for (const e of ir.nodes) if (e.type === 'eval' && e.points.some((p) => p.step <= at.global_step)) ids.add(e.data.dataset);
+  return ir.nodes.filter((n) => ids.has(n.id));
+}
+
 /**
  * Checks that this pipeline can continue from `checkpoint`, copies the rows written up to it into
  * `runDir`, and returns the checkpoint to resume from.
  */
-export function forkFrom(checkpoint: string, ir: IR, tokenizer: Tokenizer, runDir: string): LoadedCheckpoint {
+export function forkFrom(checkpoint: string, ir: IR, tokenizer: Tokenizer, runDir: string, baseDir: string): LoadedCheckpoint {
   const dir = path.resolve(checkpoint);
   const source = path.resolve(dir, '..', '..');
-  const fail = (why: string, hint?: string): never => {
-    throw new RunError(`cannot start from ${checkpoint}: ${why}`, hint ?? 'start from a checkpoint of a run with the same seed, model, data and stages up to that checkpoint (e.g. a shared warm-up)');
+  const fail = (why: string, hint?: string, code: RuntimeCode = 'R0208'): never => {
+    throw new RunError(`cannot start from ${checkpoint}: ${why}`, hint ?? 'start from a checkpoint of a run with the same seed, model, data and stages up to that checkpoint (e.g. a shared warm-up)', code);
   };
   if (!fs.existsSync(path.join(dir, 'state.json'))) fail('it is not a checkpoint (no state.json)', 'pass a folder like runs/<pipeline>/<id>/checkpoints/warmup-end');
-  let manifest: { ir?: IR };
+  let manifest: { ir?: IR; inputs?: InputHashes };
   try {
-    manifest = JSON.parse(fs.readFileSync(path.join(source, 'manifest.json'), 'utf8')) as { ir?: IR };
+    manifest = JSON.parse(fs.readFileSync(path.join(source, 'manifest.json'), 'utf8')) as { ir?: IR; inputs?: InputHashes };
   } catch {
     return fail(`${source} has no readable manifest.json, so what the checkpoint was trained on is unknown`);
   }
@@ -78,6 +89,18 @@ export function forkFrom(checkpoint: string, ir: IR, tokenizer: Tokenizer, runDi
   const saved = Object.fromEntries(Object.keys(tokenizer.files()).map((f) => [f, fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : null]));
   if (canonical(saved) !== canonical(tokenizer.files())) why.push('the tokenizer differs');
   if (why.length) fail(why.join('; '));
+  // The same paths must also hold the same bytes: the files read up to the checkpoint.
+  if (manifest.inputs) {
+    const files = readUpTo(ir, ckpt.state).flatMap((n) => inputFilesOf(n, baseDir));
+    const dirs = readUpTo(ir, ckpt.state).flatMap((n) => (n.type === 'model' && n.source.kind === 'hf' ? [n.source.path + path.sep] : []));
+    files.push(...Object.keys(manifest.inputs).filter((f) => dirs.some((d) => f.startsWith(d))));
+    try {
+      assertInputsUnchanged(manifest.inputs, files, baseDir, `${source} read it`, 'start from a checkpoint trained on the files as they are now, or run this pipeline from scratch (without --from)');
+    } catch (e) {
+      if (e instanceof RunError) fail(e.message, e.hint, e.code);
+      throw e;
+    }
+  }
   // The rows the source run wrote up to the checkpoint become this run's first rows.
   for (const [file, n] of [['metrics.jsonl', ckpt.state.metrics_rows], ['samples.jsonl', ckpt.state.samples_rows]] as const) {
     const src = path.join(source, file);

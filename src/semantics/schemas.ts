@@ -122,6 +122,7 @@ export const DATASET_KEYS: KeyTable = {
   limit: { spec: { k: 'oneOf', options: [int(1, 'rows'), off] }, default: 'off', doc: 'use at most this many rows' },
   shuffle: { spec: bool, default: true, doc: 'shuffle training rows (a stable order from the seed, kept across resume)' },
   on_bad_row: { spec: enumOf('error', 'skip'), default: 'error', doc: '`error` stops at a malformed row naming file and line; `skip` counts and skips it' },
+  on_long_prompt: { spec: enumOf('error', 'skip', 'truncate'), default: 'error', doc: "a prompt that leaves the model no room to answer: `error` stops before training naming file and line; `skip` drops the row; `truncate` keeps the prompt's start that fits" },
 };
 export const DATASET_SPLITS = ['train', 'eval', 'all'];
 

@@ -382,7 +382,7 @@ describe('siric run', () => {
     const r = siric(['run', 'examples/siri-1.5b-low.siri']);
     expectNoCrash(r);
     expect(r.status).toBe(1);
-    const errors = r.stderr.split('\n').filter((l) => /^error(\[\w+\])?:/.test(l));
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error[R0101]:'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(path.join('examples', 'models', 'DeepSeek-R1-Distill-Qwen-1.5B'));
   });

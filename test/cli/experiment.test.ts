@@ -103,7 +103,7 @@ describe('siric sweep', () => {
     const failOut = path.join(tmp, 'fail-runs');
     const r = siric(['sweep', file, path.join(FIX, 'fixed.siri'), '--seeds', '1', '--out', failOut]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/\[missing_data seed 1\] failed in \d+m\d+s: error(\[\w+\])?: cannot read no-such-file\.jsonl: no such file/);
+    expect(r.stdout).toMatch(/\[missing_data seed 1\] failed in \d+m\d+s: error\[R0103\]: cannot read no-such-file\.jsonl: no such file/);
     expect(r.stdout).toContain('2 of 2 runs finished');
     expect(r.stdout).toMatch(/1 done, 0 stopped, 1 failed/);
   });

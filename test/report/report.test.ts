@@ -234,12 +234,12 @@ describe('siric report', () => {
     const r = siric(['report', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')[0]).toMatch(/^error(\[\w+\])?: .*manifest\.json/);
+    expect(r.stderr.split('\n')[0]).toMatch(/^error\[R\d{4}\]: .*manifest\.json/);
     expect(r.stderr).not.toMatch(/^ {4}at /m);
     expect(r.stderr).not.toContain('unexpectedly');
     const missing = siric(['report', path.join(tmp, 'does-not-exist')]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/^error(\[\w+\])?: run directory .* does not exist/);
+    expect(missing.stderr).toMatch(/^error\[R\d{4}\]: run directory .* does not exist/);
   });
 
   it('warns about skipped metric lines', () => {

@@ -28,7 +28,7 @@ function generated(node: IRDataset, src: { task: string; params: Record<string, 
   // The compiler checks template fields against the task; checked again for hand-written graphs.
   const known = TASKS[src.task]?.fields ?? [];
   for (const [name, why] of requiredFields(node)) {
-    if (!known.includes(name)) throw new RunError(`dataset \`${node.name}\`: generated("${src.task}") rows have no field "${name}" (${why})`, `its fields are: ${known.join(', ')}`);
+    if (!known.includes(name)) throw new RunError(`dataset \`${node.name}\`: generated("${src.task}") rows have no field "${name}" (${why})`, `its fields are: ${known.join(', ')}`, 'R0106');
   }
   const splits = generateTask(src.task, src.params, seed);
   const rows = (xs: TaskRow[], tag: string): Row[] => cap(xs, node.limit).map((r, i) => ({ values: { ...r }, origin: `${src.task}${tag}#${i}` }));
@@ -43,10 +43,10 @@ async function fromFile(node: IRDataset, opts: { baseDir: string; seed: number }
   const { rows: lines, skipped } = await read(file, { shown: src.path, required: requiredFields(node), onBadRow: node.on_bad_row, limit: node.limit });
   // A JSONL row is named by its line (`x.jsonl:12`), a Parquet row by its number (`x.parquet#12`).
   const rows = lines.map((l) => ({ values: l.values, origin: `${src.path}${src.kind === 'parquet' ? '#' : ':'}${l.line}` }));
-  if (rows.length === 0) throw new RunError(`${src.path}: no usable rows${skipped ? ` (${skipped} malformed rows skipped)` : ''}`);
+  if (rows.length === 0) throw new RunError(`${src.path}: no usable rows${skipped ? ` (${skipped} malformed rows skipped)` : ''}`, 'check the file and the dataset\'s `limit`', 'R0105');
   if (node.holdout === 0) return { train: rows, eval: [], skipped };
   if (node.holdout >= rows.length) {
-    throw new RunError(`dataset \`${node.name}\`: holdout = ${node.holdout} rows leaves nothing to train on (${src.path} has ${rows.length} usable rows)`, `use a holdout below ${rows.length}`);
+    throw new RunError(`dataset \`${node.name}\`: holdout = ${node.holdout} rows leaves nothing to train on (${src.path} has ${rows.length} usable rows)`, `use a holdout below ${rows.length}`, 'R0105');
   }
   // Held-out rows drawn from the seed, then both splits kept in file order.
   const idx = new Rng(opts.seed, `holdout/${node.id}`).shuffle(rows.map((_, i) => i));

@@ -26,7 +26,7 @@ export async function readJsonl(file: string, o: JsonlOptions): Promise<{ rows: 
   try {
     await access(file);
   } catch {
-    throw new RunError(`cannot read ${o.shown}: no such file`, `looked for ${file} (paths are relative to the pipeline file's folder)`);
+    throw new RunError(`cannot read ${o.shown}: no such file`, `looked for ${file} (paths are relative to the pipeline file's folder)`, 'R0103');
   }
   const rows: JsonlRow[] = [];
   let skipped = 0;
@@ -40,7 +40,7 @@ export async function readJsonl(file: string, o: JsonlOptions): Promise<{ rows: 
       if (text.trim() === '') continue;
       const parsed = parseRow(text, o.required);
       if (typeof parsed === 'string') {
-        if (o.onBadRow === 'error') throw new RunError(`${o.shown}:${line}: ${parsed}`, 'fix the line, or set `on_bad_row = skip` to count and skip malformed rows');
+        if (o.onBadRow === 'error') throw new RunError(`${o.shown}:${line}: ${parsed}`, 'fix the line, or set `on_bad_row = skip` to count and skip malformed rows', 'R0104');
         skipped++;
         continue;
       }

@@ -9,20 +9,20 @@ export async function readParquet(file: string, o: JsonlOptions): Promise<{ rows
   try {
     await access(file);
   } catch {
-    throw new RunError(`cannot read ${o.shown}: no such file`, `looked for ${file} (paths are relative to the pipeline file's folder)`);
+    throw new RunError(`cannot read ${o.shown}: no such file`, `looked for ${file} (paths are relative to the pipeline file's folder)`, 'R0103');
   }
   let objects: Record<string, unknown>[];
   try {
     objects = (await parquetReadObjects({ file: await asyncBufferFromFile(file) })) as Record<string, unknown>[];
   } catch (e) {
-    throw new RunError(`${o.shown}: not a readable Parquet file (${(e as Error).message})`, 'check the path, or convert the file to JSON Lines');
+    throw new RunError(`${o.shown}: not a readable Parquet file (${(e as Error).message})`, 'check the path, or convert the file to JSON Lines', 'R0103');
   }
   const rows: JsonlRow[] = [];
   let skipped = 0;
   for (let i = 0; i < objects.length; i++) {
     const parsed = rowValues(objects[i], o.required);
     if (typeof parsed === 'string') {
-      if (o.onBadRow === 'error') throw new RunError(`${o.shown}#${i + 1}: ${parsed}`, 'fix the row, or set `on_bad_row = skip` to count and skip malformed rows');
+      if (o.onBadRow === 'error') throw new RunError(`${o.shown}#${i + 1}: ${parsed}`, 'fix the row, or set `on_bad_row = skip` to count and skip malformed rows', 'R0104');
       skipped++;
       continue;
     }

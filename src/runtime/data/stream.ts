@@ -28,7 +28,7 @@ export class ExampleStream {
 
   /** The next `n` examples, starting a new (reshuffled) epoch whenever one runs out. */
   next(n: number): Example[] {
-    if (n > 0 && this.rows.length === 0) throw new RunError(`no examples to train on in \`${this.opts.name}\``, 'the data split is empty: check the dataset, its `limit` and `holdout`');
+    if (n > 0 && this.rows.length === 0) throw new RunError(`no examples to train on in \`${this.opts.name}\``, 'the data split is empty: check the dataset, its `limit` and `holdout`', 'R0105');
     const out: Example[] = [];
     while (out.length < n) {
       if (this.pos >= this.rows.length) {
@@ -47,7 +47,7 @@ export class ExampleStream {
 
   restore(s: StreamState): void {
     if (!Number.isInteger(s.epoch) || s.epoch < 0 || !Number.isInteger(s.pos) || s.pos < 0 || s.pos > this.rows.length) {
-      throw new RunError(`cannot resume \`${this.opts.name}\` at epoch ${s.epoch}, position ${s.pos}: the data has ${this.rows.length} examples`, 'the dataset changed since the checkpoint was written');
+      throw new RunError(`cannot resume \`${this.opts.name}\` at epoch ${s.epoch}, position ${s.pos}: the data has ${this.rows.length} examples`, 'the dataset changed since the checkpoint was written', 'R0209');
     }
     this.epoch = s.epoch;
     this.pos = s.pos;

@@ -26,6 +26,7 @@ function node(o: Partial<IRDataset>): IRDataset {
     limit: null,
     shuffle: true,
     on_bad_row: 'error',
+    on_long_prompt: 'error',
     ...o,
   };
 }

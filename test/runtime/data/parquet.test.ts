@@ -20,7 +20,7 @@ function write(name: string, columns: { name: string; data: unknown[] }[]): stri
 const node = (file: string, over: Partial<IRDataset> = {}): IRDataset => ({
   id: 'dataset.p', type: 'dataset', name: 'p', source: { kind: 'parquet', path: file },
   prompt: { text: '{problem} =', fields: ['problem'] }, answer: { text: '{answer}', fields: ['answer'] }, response: null,
-  fields: null, holdout: 0, limit: null, shuffle: true, on_bad_row: 'error', ...over,
+  fields: null, holdout: 0, limit: null, shuffle: true, on_bad_row: 'error', on_long_prompt: 'error', ...over,
 });
 
 describe('parquet datasets', () => {

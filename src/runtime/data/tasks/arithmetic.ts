@@ -20,7 +20,7 @@ export interface ArithmeticSettings {
 export function generateArithmetic(params: Record<string, unknown>, seed: number): Splits {
   const p = new TaskParams('arithmetic', params);
   const ops = p.list('ops').map((o) => {
-    if (!OPS[o]) throw new RunError(`generated("arithmetic"): unknown operation "${o}" in \`ops\``, 'use add, sub and mul');
+    if (!OPS[o]) throw new RunError(`generated("arithmetic"): unknown operation "${o}" in \`ops\``, 'use add, sub and mul', 'R0106');
     return OPS[o];
   });
   const s: ArithmeticSettings = { operands: p.range('operands'), digits: p.range('digits'), ops, redundancy: p.float('redundancy') };

@@ -56,7 +56,7 @@ export class TaskParams {
   }
 
   private bad(key: string, want: string, got: unknown): RunError {
-    return new RunError(`generated("${this.task}"): \`${key}\` must be ${want}, but it is ${JSON.stringify(got) ?? 'missing'}`);
+    return new RunError(`generated("${this.task}"): \`${key}\` must be ${want}, but it is ${JSON.stringify(got) ?? 'missing'}`, undefined, 'R0106');
   }
 }
 
@@ -89,6 +89,7 @@ function drawRows(task: string, seed: number, split: string, n: number, draw: (q
       throw new RunError(
         `generated("${task}"): could only draw ${rows.length} of ${n} ${split} rows whose questions are ${split === 'eval' ? 'distinct' : 'not in the eval split'}`,
         'the settings allow too few different problems: widen the ranges, or lower train_size / eval_size',
+        'R0106',
       );
     }
     const row = draw(q, style);

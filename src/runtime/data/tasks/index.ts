@@ -15,7 +15,7 @@ const GENERATORS: Record<string, (params: Record<string, unknown>, seed: number)
 /** Both splits of a task; the same (task, params, seed) always gives the same rows. */
 export function generateTask(task: string, params: Record<string, unknown>, seed: number): Splits {
   const gen = GENERATORS[task];
-  if (!gen) throw new RunError(`unknown generated task "${task}"`, `the runtime knows: ${Object.keys(GENERATORS).join(', ')}`);
+  if (!gen) throw new RunError(`unknown generated task "${task}"`, `the runtime knows: ${Object.keys(GENERATORS).join(', ')}`, 'R0106');
   return gen(params, seed);
 }
 
