@@ -93,7 +93,7 @@ function budgetChart(stages: IRTrain[], width: number): string | undefined {
 }
 
 export function planCommand(file: string, opts: PlanOptions): Outcome {
-  const out = compileFile(file, { mode: 'compile', sets: opts.set ?? [] });
+  const out = compileFile(file, { mode: 'compile', sets: opts.set ?? [], readFiles: true });
   const stderr = printDiagnostics(out.diagnostics, out.texts);
   if (!out.ir) return { code: EXIT.errors, stderr };
   return { code: EXIT.ok, stdout: renderPlan(out.ir, opts.width ?? Math.min(process.stdout.columns ?? 100, 120)), stderr };

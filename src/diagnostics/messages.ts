@@ -63,6 +63,16 @@ export const CODES = {
   W0004: { severity: 'warning', title: 'setting has no effect' },
   W0005: { severity: 'warning', title: 'unusually large learning rate' },
   W0006: { severity: 'warning', title: 'batch larger than the data' },
+  // Files the pipeline references (read by check, plan and run; never executed)
+  E0501: { severity: 'error', title: 'data file not found' },
+  E0502: { severity: 'error', title: 'data file unreadable' },
+  E0503: { severity: 'error', title: 'field missing from the data' },
+  E0504: { severity: 'error', title: 'model folder not found' },
+  E0505: { severity: 'error', title: 'model config not usable' },
+  E0506: { severity: 'error', title: 'no model weights' },
+  E0507: { severity: 'error', title: 'tokenizer not found' },
+  E0508: { severity: 'error', title: 'reward module not found' },
+  E0509: { severity: 'error', title: 'reward module not loadable' },
   // Files and internal failures
   E0901: { severity: 'error', title: 'cannot read file' },
   E0999: { severity: 'error', title: 'internal compiler error' },
