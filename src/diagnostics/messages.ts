@@ -50,7 +50,6 @@ export const CODES = {
   E0407: { severity: 'error', title: 'invalid override' },
   E0408: { severity: 'error', title: 'budget exceeds the model context' },
   E0409: { severity: 'error', title: 'learning rate far too large' },
-  E0410: { severity: 'error', title: 'warm-up not shorter than the stage' },
   E0411: { severity: 'error', title: 'reward listed twice' },
   E0412: { severity: 'error', title: 'phase role contradicts its curve' },
   E0413: { severity: 'error', title: 'overlong buffer not below the budget' },
@@ -63,6 +62,7 @@ export const CODES = {
   W0004: { severity: 'warning', title: 'setting has no effect' },
   W0005: { severity: 'warning', title: 'unusually large learning rate' },
   W0006: { severity: 'warning', title: 'batch larger than the data' },
+  W0007: { severity: 'warning', title: 'warm-up not shorter than the stage' },
   // Files the pipeline references (read by check, plan and run; never executed)
   E0501: { severity: 'error', title: 'data file not found' },
   E0502: { severity: 'error', title: 'data file unreadable' },

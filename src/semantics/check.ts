@@ -288,6 +288,12 @@ function expandBlocks(blocks: NestedValue[], cx: DecodeContext, out: PhaseSpec[]
         ok = false;
         cx.diagnostics.push(diag('E0301', e.key.span, `\`repeat\` has no setting \`${k}\``, { label: 'unknown key', help: 'settings belong inside a `phase`' }));
       }
+      if (b.labelValue.t === 'sym') {
+        // `repeat cycles` outside a template that declares `cycles`: the name is the problem.
+        ok = false;
+        cx.diagnostics.push(diag('E0202', b.labelValue.span, `cannot find \`${b.labelValue.name}\``, { label: 'not a number or a parameter', help: `give the count as a number, e.g. \`repeat 3 { ... }\`, or declare the schedule as a template: \`schedule NAME(${b.labelValue.name}) { ... }\`` }));
+        continue;
+      }
       const n = decode(b.labelValue, { k: 'int', min: 1, max: S.REPEAT_MAX }, cx, 'repeat');
       if (typeof n !== 'number') {
         ok = false;

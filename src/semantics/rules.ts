@@ -92,7 +92,7 @@ function trainRules({ inst, settings: s }: Checked, checked: ReadonlyMap<string,
   const steps = stageSteps(s, phases);
   const warmup = s['warmup'] as number;
   if (steps !== undefined && warmup > 0 && warmup >= steps) {
-    out.push(diag('E0410', spanOf(inst, 'warmup'), `\`warmup\` (${warmup} steps) is not shorter than the stage \`${inst.name}\` (${steps} steps)`, { label: 'the learning rate never reaches `lr`', help: `use a warm-up shorter than the stage, e.g. \`warmup = ${nSteps(Math.max(1, Math.floor(steps / 10)))}\`, or \`warmup = 0 steps\`` }));
+    out.push(diag('W0007', spanOf(inst, 'warmup'), `\`warmup\` (${warmup} steps) is not shorter than the stage \`${inst.name}\` (${steps} steps)`, { label: 'the learning rate never reaches `lr`', help: `use a warm-up shorter than the stage, e.g. \`warmup = ${nSteps(Math.max(1, Math.floor(steps / 10)))}\`, or \`warmup = 0 steps\`` }));
   }
   if (s['lr_schedule'] === 'constant' && (s['min_lr'] as number) > 0 && inst.entries.has('min_lr')) {
     out.push(diag('W0004', spanOf(inst, 'min_lr'), '`min_lr` has no effect with `lr_schedule = constant`', { label: 'nothing decays to it', help: 'set `lr_schedule = cosine` (or `linear`) to decay towards it, or remove `min_lr`' }));
