@@ -8,6 +8,7 @@ import type { IR } from './ir/graph.js';
 import { lower, type Override } from './ir/lower.js';
 import { validateIR } from './ir/validate.js';
 import { checkProgram, type CheckResult } from './semantics/check.js';
+import { checkReferences } from './semantics/references.js';
 import { loadProgram, nodeHost, type Host, type Program } from './semantics/loader.js';
 import { didYouMean } from './util/suggest.js';
 
@@ -21,6 +22,11 @@ export interface CompileOptions {
   display?: string;
   /** `check` accepts library files without a pipeline; `compile` needs one and lowers it. */
   mode: 'check' | 'compile';
+  /**
+   * Check the files the pipeline references (data, model folders, tokenizers, reward modules):
+   * `check`, `plan` and `run` do; `compile` does not, so a graph can be built where the data isn't.
+   */
+  readFiles?: boolean;
 }
 
 export interface CompileOutput {
@@ -58,6 +64,7 @@ export function compileFile(file: string, opts: CompileOptions): CompileOutput {
     for (const s of sets) elab.addOverride(s.decl, s.path, s.value);
   });
   diagnostics.push(...result.diagnostics);
+  if (opts.readFiles) checkReferences(result.checked, { baseDir: path.dirname(abs), cwd: host.cwd }, diagnostics);
   const pipelines = [...program.entry.decls.values()].filter((d) => d.declKind.name === 'pipeline');
   if (opts.mode === 'compile' && pipelines.length === 0) {
     const first = program.entry.file.items.find((i) => i.kind === 'declaration');

@@ -50,7 +50,7 @@ export function buildProgram(done: (o: Outcome) => void): Command {
 
   program
     .command('check')
-    .description('check .siri files and print every diagnostic (exit 0 clean, 1 errors)')
+    .description("check .siri files and print every diagnostic (exit 0 clean, 1 errors); it also reads, never runs, the files a pipeline names: the first rows of each data file (a Parquet file's column list), a model folder's config.json, weights and tokenizer.json, and that each reward module exists")
     .argument('<files...>', '.siri files')
     .option('--json', 'print diagnostics as JSON (the shape of terraform validate -json)')
     .addOption(setOption())

@@ -95,6 +95,7 @@ function budgetChart(stages: IRTrain[], width: number): string | undefined {
 }
 
 export function planCommand(file: string, opts: PlanOptions): Outcome {
+  // A preview of the schedule: it does not need the data or the model yet (`check` and `run` read them).
   const out = compileFile(file, { mode: 'compile', sets: opts.set ?? [] });
   const stderr = printDiagnostics(out.diagnostics, out.texts);
   if (!out.ir) return { code: EXIT.errors, stderr };

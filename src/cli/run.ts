@@ -22,7 +22,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
   if (opts.resume && opts.from) return { code: EXIT.usage, stderr: 'error: --resume continues a run and --from starts a new one: give one of them\n' };
   const set = [...(opts.set ?? [])];
   if (opts.backend) set.push(`pipeline.backend=${opts.backend}`);
-  const out = compileFile(file, { mode: 'compile', sets: set });
+  const out = compileFile(file, { mode: 'compile', sets: set, readFiles: true });
   const stderr = printDiagnostics(out.diagnostics, out.texts);
   if (!out.ir) return { code: EXIT.errors, stderr };
   process.stderr.write(stderr);

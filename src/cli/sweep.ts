@@ -80,7 +80,7 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
   const pipelines: { file: string; name: string; checkpoints: string[] }[] = [];
   let stderr = '';
   for (const file of files) {
-    const out = compileFile(file, { mode: 'compile', sets });
+    const out = compileFile(file, { mode: 'compile', sets, readFiles: true });
     stderr += printDiagnostics(out.diagnostics, out.texts);
     if (out.ir) pipelines.push({ file, name: out.ir.pipeline.name, checkpoints: out.ir.nodes.flatMap((n) => (n.type === 'train' ? n.checkpoints.map((c) => c.name) : [])) });
   }

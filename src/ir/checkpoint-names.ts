@@ -28,7 +28,7 @@ export function qualifyCheckpointNames(trains: IRTrain[], spans: Map<string, Spa
       if (other === t || reported.has(`${t.id} ${other?.id}`)) continue;
       reported.add(`${t.id} ${other?.id}`);
       diagnostics.push(
-        diag('E0409', spans.get(t.id), `the checkpoint \`${c.name}\` of \`${t.name}\` would be the same folder as ${other ? `the checkpoint \`${name}\` of \`${other.name}\`` : `\`${name}\`, which the runtime writes`}`, {
+        diag('E0416', spans.get(t.id), `the checkpoint \`${c.name}\` of \`${t.name}\` would be the same folder as ${other ? `the checkpoint \`${name}\` of \`${other.name}\`` : `\`${name}\`, which the runtime writes`}`, {
           label: 'writes a checkpoint folder another one also writes',
           help: other ? `checkpoint folders are named after the stages, and names that differ only in case are one folder on macOS and Windows: rename \`${t.name}\` or \`${other.name}\`` : `rename \`${t.name}\``,
         }),

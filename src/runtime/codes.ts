@@ -27,6 +27,8 @@ export const RUNTIME_CODES = {
   R0209: { title: 'data position does not fit the data' },
   R0301: { title: 'a reward failed on too many responses (above its max_failure_rate)' },
   R0302: { title: 'a reward with on_error = fail failed' },
+  R0303: { title: 'reward module cannot be loaded' },
+  R0304: { title: 'reward module lacks the named export' },
   R0401: { title: 'non-finite updates' },
   R0501: { title: 'unknown backend' },
   R0502: { title: 'backend not available' },

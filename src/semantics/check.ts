@@ -6,6 +6,8 @@ import { didYouMean } from '../util/suggest.js';
 import { Elaborator } from './elaborate.js';
 import type { Program } from './loader.js';
 import * as S from './schemas.js';
+import { pipelineRules } from './rules.js';
+import { toUserSite } from './site.js';
 import { TASKS } from './tasks.js';
 import { decode, decodeEntries, type DecodeContext, type Json, type KeyTable, type Owner } from './types.js';
 import type { Instance, NestedValue } from './values.js';
@@ -92,13 +94,20 @@ export function checkProgram(program: Program, setup?: (elab: Elaborator) => voi
     const inst = worklist.shift()!;
     if (checked.has(inst.id) || unknownKind.has(inst.decl)) continue;
     inst.role = 'node';
+    // Its base is unknown (reported): checking what is left would report keys the base holds.
+    if (inst.broken) {
+      complete = false;
+      continue;
+    }
     const before = errorCount();
+    const mark = diagnostics.length;
     const settings = checkInstance(inst, cx, phases);
+    toUserSite(inst, diagnostics, mark);
     if (settings && errorCount() === before) checked.set(inst.id, { inst, settings });
     else complete = false;
   }
   // Presets and templates are checked too, leniently: they may leave required keys open.
-  const rest = [...elab.instances.values()].filter((i) => i.role === 'base' && !unknownKind.has(i.decl)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const rest = [...elab.instances.values()].filter((i) => i.role === 'base' && !unknownKind.has(i.decl) && !i.broken).sort((a, b) => (a.id < b.id ? -1 : 1));
   for (const inst of [...rest, ...templates]) checkInstance(inst, cx, new Map());
   for (const d of elab.referenced) used.add(d);
 
@@ -265,7 +274,7 @@ function expandBlocks(blocks: NestedValue[], cx: DecodeContext, out: PhaseSpec[]
       }
       const mt = s['max_tokens']!;
       const curve: Curve = typeof mt === 'number' ? { kind: 'constant', from: mt, to: mt } : curveOf(mt as Settings);
-      const role = (s['role'] as PhaseSpec['role'] | undefined) ?? (curve.to < curve.from ? 'compress' : curve.to > curve.from ? 'expand' : 'hold');
+      const role = phaseRole(name, curve, s['role'] as PhaseSpec['role'] | undefined, b.entries, cx);
       const cycle = (counts.get(name) ?? 0) + 1;
       counts.set(name, cycle);
       out.push({ name, cycle, steps: s['steps'] as number, curve, role, span: b.labelName?.span ?? b.keyword.span });
@@ -278,6 +287,12 @@ function expandBlocks(blocks: NestedValue[], cx: DecodeContext, out: PhaseSpec[]
       for (const [k, e] of b.entries) {
         ok = false;
         cx.diagnostics.push(diag('E0301', e.key.span, `\`repeat\` has no setting \`${k}\``, { label: 'unknown key', help: 'settings belong inside a `phase`' }));
+      }
+      if (b.labelValue.t === 'sym') {
+        // `repeat cycles` outside a template that declares `cycles`: the name is the problem.
+        ok = false;
+        cx.diagnostics.push(diag('E0202', b.labelValue.span, `cannot find \`${b.labelValue.name}\``, { label: 'not a number or a parameter', help: `give the count as a number, e.g. \`repeat 3 { ... }\`, or declare the schedule as a template: \`schedule NAME(${b.labelValue.name}) { ... }\`` }));
+        continue;
       }
       const n = decode(b.labelValue, { k: 'int', min: 1, max: S.REPEAT_MAX }, cx, 'repeat');
       if (typeof n !== 'number') {
@@ -297,6 +312,38 @@ function expandBlocks(blocks: NestedValue[], cx: DecodeContext, out: PhaseSpec[]
   return ok;
 }
 
+/**
+ * A phase's role: as written, else from its curve. A `role` the curve contradicts is an error (it
+ * labels the checkpoints SIRI-low/high); a name the curve contradicts (W0003) leaves the phase
+ * without a role, so a phase called `compress` is never labelled SIRI-high.
+ */
+function phaseRole(name: string, curve: Curve, role: PhaseSpec['role'] | undefined, entries: NestedValue['entries'], cx: DecodeContext): PhaseSpec['role'] {
+  const byCurve = curve.to < curve.from ? 'compress' : curve.to > curve.from ? 'expand' : 'hold';
+  if (role) {
+    if ((role === 'compress' && byCurve === 'expand') || (role === 'expand' && byCurve === 'compress')) {
+      const roleSpan = entries.get('role')!.value.span;
+      const mt = entries.get('max_tokens')!.value;
+      const ends = mt.t === 'call' && mt.args[0]?.value.t === 'transition' ? mt.args[0].value : undefined;
+      // In a template the endpoints are the caller's arguments: the fix is at the call.
+      const fromArgs = ends && ends.from.span.file !== roleSpan.file;
+      const falls = role === 'compress';
+      // A template's compress and expand phases share the two arguments: one error per pair.
+      const same = (d: Diagnostic): boolean => d.code === 'E0412' && !!ends && d.related?.some((r) => r.span === ends.to.span || r.span === ends.from.span) === true;
+      if (fromArgs && cx.diagnostics.some(same)) return role;
+      cx.diagnostics.push(
+        diag('E0412', roleSpan, `the phase \`${name}\` has \`role = ${role}\` but its budget ${byCurve === 'expand' ? 'rises' : 'falls'} from ${curve.from} to ${curve.to} tokens`, {
+          label: `${falls ? 'a compression lowers' : 'an expansion raises'} the budget`,
+          help: fromArgs ? 'swap the values of the two arguments the budget runs between (the notes point at them)' : `swap the curve's endpoints (\`${curve.to} -> ${curve.from}\`), or set \`role = ${byCurve}\``,
+          related: fromArgs ? [{ message: `the budget starts at ${curve.from} tokens`, span: ends.from.span }, { message: `and ends at ${curve.to} tokens`, span: ends.to.span }] : [],
+        }),
+      );
+    }
+    return role;
+  }
+  const byName = /compress/i.test(name) ? 'compress' : /expand/i.test(name) ? 'expand' : undefined;
+  return byName && byCurve !== 'hold' && byName !== byCurve ? 'hold' : byCurve;
+}
+
 function curveOf(c: Settings): Curve {
   if (c['fn'] === 'constant') return { kind: 'constant', from: c['value'] as number, to: c['value'] as number };
   const b = c['between'] as Settings;
@@ -312,63 +359,72 @@ function valueSpan(inst: Instance, key: string): Span {
 function crossChecks(checked: Map<string, Checked>, phases: Map<string, PhaseSpec[]>, diagnostics: Diagnostic[]): void {
   const trains = [...checked.values()].filter((c) => c.inst.kind === 'train');
   for (const { inst, settings: s } of trains) {
-    const algo = s['algorithm'];
-    const data = checked.get(refId(s['data']) ?? '');
-    if (algo === 'grpo') {
-      const mb = s['mini_batch'];
-      if (typeof mb === 'number' && (s['batch'] as number) % mb !== 0) {
-        const b = s['batch'] as number;
-        const divisors = [...Array(b).keys()].map((i) => i + 1).filter((d) => b % d === 0 && d <= mb).pop();
-        diagnostics.push(diag('E0401', valueSpan(inst, 'mini_batch'), `\`batch\` (${b} prompts) is not a multiple of \`mini_batch\` (${mb} prompts)`, { label: 'does not divide the batch', help: `use a divisor of ${b}, e.g. \`mini_batch = ${divisors} prompts\`` }));
-      }
-      const schedId = refId(s['max_tokens']);
-      const ph = schedId ? phases.get(schedId) : undefined;
-      if (ph) {
-        const total = ph.reduce((n, p) => n + p.steps, 0);
-        if (s['steps'] !== undefined && s['steps'] !== total) {
-          const sched = checked.get(schedId!)!.inst;
-          diagnostics.push(diag('E0402', valueSpan(inst, 'steps'), `\`steps\` is ${s['steps']} but the schedule \`${sched.name}\` lasts ${total} steps`, { label: `the schedule says ${total}`, help: `set \`steps = ${total} steps\`, or leave \`steps\` out to follow the schedule`, related: [{ message: `schedule \`${sched.name}\` declared`, span: sched.decl.name.span }] }));
-        }
-      } else if (typeof s['max_tokens'] === 'number' && s['steps'] === undefined) {
-        diagnostics.push(diag('E0305', inst.decl.name.span, `the train \`${inst.name}\` is missing \`steps\``, { label: 'needs `steps`', help: 'with a fixed `max_tokens`, say how long the stage runs: `steps = 500 steps`' }));
-      }
-      if (data) {
-        const needsAnswer = ((s['rewards'] as Json[]) ?? []).some((r) => ['exact_answer', 'numeric_equal', 'math_equal'].includes(checked.get(refId(r) ?? '')?.settings['kind'] as string));
-        if (needsAnswer && data.settings['answer'] === undefined) {
-          diagnostics.push(diag('E0406', valueSpan(inst, 'data'), `the dataset \`${data.inst.name}\` has no \`answer\`, which the rewards of \`${inst.name}\` compare against`, { label: 'no reference answer', help: `add \`answer = "{${(data.settings['fields'] as string[] | undefined)?.find((f) => /answer/.test(f)) ?? 'field'}}"\` to the dataset \`${data.inst.name}\`` }));
-        }
-      }
-    } else if (algo === 'sft') {
-      if (s['steps'] === undefined) {
-        diagnostics.push(diag('E0305', inst.decl.name.span, `the train \`${inst.name}\` is missing \`steps\``, { label: 'needs `steps`', help: 'say how long the warm-up runs: `steps = 200 steps`' }));
-      }
-      if (data && data.settings['response'] === undefined) {
-        diagnostics.push(diag('E0406', valueSpan(inst, 'data'), `the dataset \`${data.inst.name}\` has no \`response\` for the sft stage \`${inst.name}\` to learn`, { label: 'no reference response', help: `add \`response = "{solution}"\` (or your field) to the dataset \`${data.inst.name}\`` }));
-      }
-    }
-    // A budget the model cannot hold.
-    const model = checked.get(refId(s['policy']) ?? '');
-    const src = model?.settings['source'] as Settings | undefined;
-    if (src?.['fn'] === 'scratch') {
-      const ctx = src['context'] as number;
-      const schedId = refId(s['max_tokens']);
-      const budget = schedId ? (phases.get(schedId) ?? []).reduce((m, p) => Math.max(m, p.curve.from, p.curve.to), 0) : (s['max_tokens'] as number | undefined);
-      if (budget !== undefined && budget >= ctx) {
-        const byDefault = !inst.entries.has('max_tokens');
-        diagnostics.push(
-          diag('E0408', valueSpan(inst, 'max_tokens'), `${byDefault ? `\`max_tokens\` defaults to ${budget} tokens` : `the budget reaches ${budget} tokens`}, which leaves no room for the prompt in the ${ctx}-token context of the model \`${model!.inst.name}\``, {
-            label: budget > ctx ? 'longer than the model context' : 'as long as the whole model context',
-            help: `set \`max_tokens\` below ${ctx} (leaving room for the prompt), or raise \`context\` in \`scratch(...)\``,
-          }),
-        );
-      }
-    }
+    const mark = diagnostics.length;
+    trainChecks(inst, s, checked, phases, diagnostics);
+    toUserSite(inst, diagnostics, mark);
   }
   trainCycles(trains, diagnostics);
+  pipelineRules(checked, phases, diagnostics);
   for (const [id, list] of phases) {
     const sched = checked.get(id);
     if (!sched) continue;
+    const mark = diagnostics.length;
     scheduleWarnings(list, diagnostics);
+    toUserSite(sched.inst, diagnostics, mark);
+  }
+}
+
+function trainChecks(inst: Instance, s: Settings, checked: Map<string, Checked>, phases: Map<string, PhaseSpec[]>, diagnostics: Diagnostic[]): void {
+  const algo = s['algorithm'];
+  const data = checked.get(refId(s['data']) ?? '');
+  if (algo === 'grpo') {
+    const mb = s['mini_batch'];
+    if (typeof mb === 'number' && (s['batch'] as number) % mb !== 0) {
+      const b = s['batch'] as number;
+      const divisors = [...Array(b).keys()].map((i) => i + 1).filter((d) => b % d === 0 && d <= mb).pop();
+      diagnostics.push(diag('E0401', valueSpan(inst, 'mini_batch'), `\`batch\` (${b} prompts) is not a multiple of \`mini_batch\` (${mb} prompts)`, { label: 'does not divide the batch', help: `use a divisor of ${b}, e.g. \`mini_batch = ${divisors} prompts\`` }));
+    }
+    const schedId = refId(s['max_tokens']);
+    const ph = schedId ? phases.get(schedId) : undefined;
+    if (ph) {
+      const total = ph.reduce((n, p) => n + p.steps, 0);
+      if (s['steps'] !== undefined && s['steps'] !== total) {
+        const sched = checked.get(schedId!)!.inst;
+        diagnostics.push(diag('E0402', valueSpan(inst, 'steps'), `\`steps\` is ${s['steps']} but the schedule \`${sched.name}\` lasts ${total} steps`, { label: `the schedule says ${total}`, help: `set \`steps = ${total} steps\`, or leave \`steps\` out to follow the schedule`, related: [{ message: `schedule \`${sched.name}\` declared`, span: sched.decl.name.span }] }));
+      }
+    } else if (typeof s['max_tokens'] === 'number' && s['steps'] === undefined) {
+      diagnostics.push(diag('E0305', inst.decl.name.span, `the train \`${inst.name}\` is missing \`steps\``, { label: 'needs `steps`', help: 'with a fixed `max_tokens`, say how long the stage runs: `steps = 500 steps`' }));
+    }
+    if (data) {
+      const needsAnswer = ((s['rewards'] as Json[]) ?? []).some((r) => ['exact_answer', 'numeric_equal', 'math_equal'].includes(checked.get(refId(r) ?? '')?.settings['kind'] as string));
+      if (needsAnswer && data.settings['answer'] === undefined) {
+        diagnostics.push(diag('E0406', valueSpan(inst, 'data'), `the dataset \`${data.inst.name}\` has no \`answer\`, which the rewards of \`${inst.name}\` compare against`, { label: 'no reference answer', help: `add \`answer = "{${(data.settings['fields'] as string[] | undefined)?.find((f) => /answer/.test(f)) ?? 'field'}}"\` to the dataset \`${data.inst.name}\`` }));
+      }
+    }
+  } else if (algo === 'sft') {
+    if (s['steps'] === undefined) {
+      diagnostics.push(diag('E0305', inst.decl.name.span, `the train \`${inst.name}\` is missing \`steps\``, { label: 'needs `steps`', help: 'say how long the warm-up runs: `steps = 200 steps`' }));
+    }
+    if (data && data.settings['response'] === undefined) {
+      diagnostics.push(diag('E0406', valueSpan(inst, 'data'), `the dataset \`${data.inst.name}\` has no \`response\` for the sft stage \`${inst.name}\` to learn`, { label: 'no reference response', help: `add \`response = "{solution}"\` (or your field) to the dataset \`${data.inst.name}\`` }));
+    }
+  }
+  // A budget the model cannot hold.
+  const model = checked.get(refId(s['policy']) ?? '');
+  const src = model?.settings['source'] as Settings | undefined;
+  if (src?.['fn'] === 'scratch') {
+    const ctx = src['context'] as number;
+    const schedId = refId(s['max_tokens']);
+    const budget = schedId ? (phases.get(schedId) ?? []).reduce((m, p) => Math.max(m, p.curve.from, p.curve.to), 0) : (s['max_tokens'] as number | undefined);
+    if (budget !== undefined && budget >= ctx) {
+      const byDefault = !inst.entries.has('max_tokens');
+      diagnostics.push(
+        diag('E0408', valueSpan(inst, 'max_tokens'), `${byDefault ? `\`max_tokens\` defaults to ${budget} tokens` : `the budget reaches ${budget} tokens`}, which leaves no room for the prompt in the ${ctx}-token context of the model \`${model!.inst.name}\``, {
+          label: budget > ctx ? 'longer than the model context' : 'as long as the whole model context',
+          help: `set \`max_tokens\` below ${ctx} (leaving room for the prompt), or raise \`context\` in \`scratch(...)\``,
+        }),
+      );
+    }
   }
 }
 
@@ -402,7 +458,7 @@ function scheduleWarnings(list: PhaseSpec[], diagnostics: Diagnostic[]): void {
     const first = !seen.has(key);
     seen.add(key);
     if (first && ((/compress/i.test(p.name) && p.curve.to > p.curve.from) || (/expand/i.test(p.name) && p.curve.to < p.curve.from))) {
-      diagnostics.push(diag('W0003', p.span, `the phase \`${p.name}\` ${p.curve.to > p.curve.from ? 'raises' : 'lowers'} the budget from ${p.curve.from} to ${p.curve.to}`, { label: 'name and curve disagree', help: 'swap the curve\'s endpoints, or rename the phase' }));
+      diagnostics.push(diag('W0003', p.span, `the phase \`${p.name}\` ${p.curve.to > p.curve.from ? 'raises' : 'lowers'} the budget from ${p.curve.from} to ${p.curve.to}`, { label: 'name and curve disagree', help: 'swap the curve\'s endpoints, or rename the phase (until then its checkpoints get no SIRI-low/high label)' }));
     }
     const next = list[i + 1];
     if (next && next.curve.from !== p.curve.to) {

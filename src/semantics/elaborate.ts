@@ -16,6 +16,16 @@ interface Env {
 interface Body {
   entries: Entries;
   blocks: NestedValue[];
+  /** The base named could not be resolved. */
+  broken?: boolean;
+  /** Files whose text the body inherited through its base. */
+  from?: Set<string>;
+}
+
+/** The template call or declaration a derived declaration starts from. */
+function baseOf(e: A.Expr): A.RefExpr | A.CallExpr | undefined {
+  while (e.kind === 'with') e = e.base;
+  return e.kind === 'ref' || e.kind === 'call' ? e : undefined;
 }
 
 export class Elaborator {
@@ -58,6 +68,9 @@ export class Elaborator {
     const over = mod === this.program.entry ? this.overrides.get(decl.name.name) : undefined;
     inst.entries = over ? mergeEntries(body.entries, over) : body.entries;
     inst.blocks = body.blocks;
+    const base = decl.value && baseOf(decl.value);
+    if (base && body.from) inst.site = { span: base.span, name: (base.kind === 'call' ? base.callee : base).path.map((p) => p.name).join('.'), files: body.from };
+    if (body.broken) inst.broken = true;
     inst.state = 'done';
     return inst;
   }
@@ -82,7 +95,7 @@ export class Elaborator {
     const kind = decl.declKind.name;
     if (e.kind === 'with') {
       const base = this.derived(e.base, env, decl);
-      return { entries: mergeEntries(base.entries, this.recordEntries(e.override, env)), blocks: base.blocks };
+      return { ...base, entries: mergeEntries(base.entries, this.recordEntries(e.override, env)) };
     }
     const target = e.kind === 'ref' ? e : e.kind === 'call' ? e.callee : undefined;
     const found = target ? this.lookupDecl(target, env) : undefined;
@@ -90,33 +103,33 @@ export class Elaborator {
       if (target && !this.reportedUndefined.has(target)) this.reportUndefined(target, env);
       else if (!target && e.kind !== 'error')
         this.diagnostics.push(diag('E0302', e.span, `a \`${kind}\` declared with \`=\` must name another \`${kind}\``, { label: 'not a declaration', help: `write \`${kind} ${decl.name.name} = other with { ... }\`, or use a block: \`${kind} ${decl.name.name} { ... }\`` }));
-      return { entries: new Map(), blocks: [] };
+      return { entries: new Map(), blocks: [], broken: true };
     }
     const { mod, decl: base } = found;
     this.referenced.add(base);
     if (base.declKind.name !== kind) {
       this.diagnostics.push(diag('E0205', target!.span, `\`${target!.path.map((p) => p.name).join('.')}\` is a \`${base.declKind.name}\`, not a \`${kind}\``, { label: `expected a \`${kind}\``, help: `a \`${kind}\` can only be derived from another \`${kind}\`` }));
-      return { entries: new Map(), blocks: [] };
+      return { entries: new Map(), blocks: [], broken: true };
     }
     if (e.kind === 'call') {
       if (!base.params) {
         this.diagnostics.push(diag('E0211', e.span, `\`${base.name.name}\` takes no arguments`, { label: 'not a template', help: `drop the parentheses, or change it with \`${base.name.name} with { ... }\`` }));
-        return { entries: new Map(), blocks: [] };
+        return { entries: new Map(), blocks: [], broken: true };
       }
-      return this.instantiate(mod, base, e.args, e.span, env);
+      return { ...this.instantiate(mod, base, e.args, e.span, env), from: new Set([mod.display]) };
     }
     if (base.params) {
       this.diagnostics.push(diag('E0211', target!.span, `\`${base.name.name}\` needs arguments`, { label: 'a template', help: `call it with its parameters: \`${templateCall(target!, base)}\`` }));
-      return { entries: new Map(), blocks: [] };
+      return { entries: new Map(), blocks: [], broken: true };
     }
     const inst = this.instanceOf(mod, base);
     if (inst.state === 'busy') {
       const loop = [...this.stack.slice(this.stack.indexOf(base)).map((d) => d.name.name), base.name.name];
       const message = loop.length <= 2 ? `\`${base.name.name}\` is defined in terms of itself` : `${loop.slice(0, -1).map((n) => `\`${n}\``).join(' and ')} are defined in terms of each other: ${loop.join(' → ')}`;
       this.diagnostics.push(diag('E0212', target!.span, message, { label: 'this leads back to the declaration being defined', help: 'break the loop: one of these declarations needs its own block of settings' }));
-      return { entries: new Map(), blocks: [] };
+      return { entries: new Map(), blocks: [], broken: true };
     }
-    return { entries: new Map(inst.entries), blocks: inst.blocks };
+    return { entries: new Map(inst.entries), blocks: inst.blocks, from: new Set([mod.display, ...(inst.site?.files ?? [])]) };
   }
 
   private instantiate(mod: Module, decl: A.Declaration, args: A.Arg[], callSpan: A.Span, callerEnv: Env): Body {

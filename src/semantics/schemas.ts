@@ -204,7 +204,7 @@ export const TRAIN_COMMON: KeyTable = {
   lr: { spec: float(0, undefined, true), default: 1e-6, doc: 'peak learning rate' },
   lr_schedule: { spec: enumOf('constant', 'cosine', 'linear'), default: 'constant', doc: 'decay after warm-up' },
   warmup: { spec: int(0, 'steps'), default: 0, doc: 'linear learning-rate warm-up' },
-  min_lr: { spec: float(0), default: 0, doc: 'floor of the decay, as a fraction of `lr`' },
+  min_lr: { spec: float(0, 1), default: 0, doc: 'floor of the decay, as a fraction of `lr`' },
   weight_decay: { spec: float(0), default: 0.01, doc: 'AdamW weight decay' },
   betas: {
     spec: { k: 'record', keys: { beta1: { spec: float(0, 1), default: 0.9, doc: 'first moment' }, beta2: { spec: float(0, 1), default: 0.999, doc: 'second moment' }, eps: { spec: float(0, undefined, true), default: 1e-8, doc: 'denominator epsilon' } } },

@@ -319,7 +319,10 @@ export function decodeCall(v: Value & { t: 'call' }, name: string, fn: FnSpec, c
     }
     entries.set(key, { key: keyIdent, value: a.value });
   }
-  const out = decodeEntries(entries, fn.params, cx, { span: v.span, what: `\`${name}(...)\``, path: where, isCall: true });
+  // A positional argument is named as the user wrote it (`cosine(...)`), not by its parameter.
+  const positional = new Set(v.args.filter((a) => !a.name).map((_, i) => names[i]));
+  const pathOf = (k: string): string => (!positional.has(k) ? `${where}.${k}` : only ? `${name}(...)` : `${name}(${k} = ...)`);
+  const out = decodeEntries(entries, fn.params, cx, { span: v.span, what: `\`${name}(...)\``, path: where, pathOf, isCall: true });
   if (!ok || out === undefined) return undefined;
   return { fn: name, ...(out as Record<string, Json>) };
 }
@@ -330,6 +333,8 @@ export interface Owner {
   what: string;
   /** Key path prefix for nested keys (`clip.low`). */
   path?: string;
+  /** How to name a key in messages, when not `path.key`. */
+  pathOf?: (key: string) => string;
   isCall?: boolean;
   /** A preset used only as a base: required keys may be left to the declarations derived from it. */
   partial?: boolean;
@@ -352,7 +357,7 @@ export function decodeEntries(entries: Entries, table: KeyTable, cx: DecodeConte
       ok = false;
       continue;
     }
-    const path = owner.path ? `${owner.path}.${k}` : k;
+    const path = owner.pathOf?.(k) ?? (owner.path ? `${owner.path}.${k}` : k);
     const d = decode(e.value, ks.spec, cx, path);
     if (d === undefined) ok = false;
     else out[k] = d;

@@ -65,6 +65,13 @@ export interface Instance {
    * library file's preset, so it may leave required keys to them.
    */
   role: 'node' | 'base';
+  /**
+   * `kind x = base(...) with { ... }`: the span of `base(...)` and its name. Settings inherited from
+   * another file are reported here, where the user can change them.
+   */
+  site?: { span: Span; name: string; files: ReadonlySet<string> };
+  /** Its base could not be resolved (already reported): its other errors would only be echoes. */
+  broken?: boolean;
   /** Set once elaborated; guards against `a = b with {}` / `b = a with {}` loops. */
   state: 'pending' | 'busy' | 'done';
 }

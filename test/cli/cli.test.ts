@@ -37,8 +37,20 @@ const schema: object = fs.existsSync(SCHEMA_FILE) ? (JSON.parse(fs.readFileSync(
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
 let tmp: string;
+/** A copy of examples/ with stand-ins for the files the real-model examples ask the user for. */
+let provided: string;
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siric-cli-'));
+  provided = path.join(tmp, 'provided');
+  const ex = path.join(provided, 'examples');
+  fs.mkdirSync(path.join(ex, 'models', 'DeepSeek-R1-Distill-Qwen-1.5B'), { recursive: true });
+  fs.mkdirSync(path.join(ex, 'data'));
+  for (const f of EXAMPLES) fs.copyFileSync(path.join(ROOT, f), path.join(provided, f));
+  const model = path.join(ex, 'models', 'DeepSeek-R1-Distill-Qwen-1.5B');
+  fs.writeFileSync(path.join(model, 'config.json'), JSON.stringify({ architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: 1536, num_attention_heads: 12, num_key_value_heads: 2, num_hidden_layers: 28, intermediate_size: 8960, vocab_size: 151936, max_position_embeddings: 131072, bos_token_id: 151646, eos_token_id: 151643, tie_word_embeddings: false, torch_dtype: 'bfloat16' }));
+  fs.writeFileSync(path.join(model, 'model.safetensors'), ''); // check looks for the file; it does not load weights
+  fs.writeFileSync(path.join(model, 'tokenizer.json'), '{}');
+  for (const d of ['deepscaler', 'aime24']) fs.writeFileSync(path.join(ex, 'data', `${d}.jsonl`), '{"problem": "What is 1 + 1?", "answer": "2"}\n');
 });
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -88,16 +100,58 @@ describe('siric: help, version, usage errors', () => {
 });
 
 describe('siric check', () => {
-  it.each([...EXAMPLES, ...STDLIB])('%s checks clean (exit 0)', (f) => {
-    const r = siric(['check', f]);
+  it.each([...EXAMPLES, ...STDLIB])('%s checks clean (exit 0) once its files are there', (f) => {
+    const r = siric(['check', f.startsWith('stdlib/') ? path.join(ROOT, f) : f], { cwd: provided });
     expectNoCrash(r);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe(`${f}: ok\n`);
+    expect(r.stdout).toBe(`${f.startsWith('stdlib/') ? path.join(ROOT, f) : f}: ok\n`);
+  });
+
+  it('a data file, model folder and reward module that are missing: exit 1 from check and run, each error on its path; compile and plan (a preview) do not read them', () => {
+    const dir = path.join(tmp, 'missing');
+    fs.mkdirSync(dir, { recursive: true });
+    const text = [
+      'import "std/presets"',
+      'pipeline p { seed = 1 }',
+      'model policy { source = hf("models/none") }',
+      'dataset math {',
+      '  source = jsonl("data/none.jsonl")',
+      '  prompt = "{q}"',
+      '  answer = "{a}"',
+      '}',
+      'reward score {',
+      '  kind = custom',
+      '  module = "rewards/none.mjs"',
+      '}',
+      'train rl = presets.dapo with { policy = policy  data = math  rewards = [score]  max_tokens = 64 tokens  steps = 2 steps }',
+      '',
+    ].join('\n');
+    fs.writeFileSync(path.join(dir, 'pipeline.siri'), text);
+    const at = (literal: string): string => {
+      const lines = text.split('\n');
+      const line = lines.findIndex((l) => l.includes(literal));
+      return `pipeline.siri:${line + 1}:${lines[line]!.indexOf(literal) + 1}`;
+    };
+    const expected = [
+      ['E0504', at('"models/none"')],
+      ['E0501', at('"data/none.jsonl"')],
+      ['E0508', at('"rewards/none.mjs"')],
+    ];
+    for (const cmd of ['check', 'run']) {
+      const r = siric([cmd, 'pipeline.siri'], { cwd: dir });
+      expectNoCrash(r);
+      expect(r.status, `${cmd}: ${r.stderr}`).toBe(1);
+      for (const [code, where] of expected) expect(r.stderr, cmd).toMatch(new RegExp(`error\\[${code}\\]: [^\\n]*\\n\\s*--> ${where}\\n`));
+    }
+    for (const cmd of ['compile', 'plan']) {
+      const r = siric([cmd, 'pipeline.siri'], { cwd: dir });
+      expect(r.status, `${cmd}: ${r.stderr}`).toBe(0);
+    }
   });
 
   it('checks several files at once', () => {
-    const r = siric(['check', ...EXAMPLES, ...STDLIB]);
+    const r = siric(['check', ...EXAMPLES, ...STDLIB.map((f) => path.join(ROOT, f))], { cwd: provided });
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(EXAMPLES.length + STDLIB.length);
   });
@@ -247,7 +301,7 @@ describe('siric compile', () => {
 
 describe('siric plan', () => {
   it('shows resolved numbers, phases, SIRI checkpoints and a chart', () => {
-    const r = siric(['plan', 'examples/siri-1.5b-low.siri', '--width', '100']);
+    const r = siric(['plan', 'examples/siri-1.5b-low.siri', '--width', '100'], { cwd: provided });
     expectNoCrash(r);
     expect(r.status, r.stderr).toBe(0);
     const out = r.stdout;
@@ -270,13 +324,13 @@ describe('siric plan', () => {
   });
 
   it('shows overrides', () => {
-    const r = siric(['plan', 'examples/siri-1.5b-low.siri', '--set', 'rl.lr=2e-6']);
+    const r = siric(['plan', 'examples/siri-1.5b-low.siri', '--set', 'rl.lr=2e-6'], { cwd: provided });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('override: rl.lr = 2e-6');
   });
 
   it.each(EXAMPLES)('%s plans without errors', (f) => {
-    const r = siric(['plan', f, '--width', '80']);
+    const r = siric(['plan', f, '--width', '80'], { cwd: provided });
     expectNoCrash(r);
     expect(r.status, r.stderr).toBe(0);
   });
@@ -378,13 +432,12 @@ describe('siric fmt', () => {
 });
 
 describe('siric run', () => {
-  it('a pipeline whose model folder is missing fails with one clear line naming the path', () => {
+  it('a pipeline whose model folder is missing stops before it starts, the error on the path and naming where it looked', () => {
     const r = siric(['run', 'examples/siri-1.5b-low.siri']);
     expectNoCrash(r);
     expect(r.status).toBe(1);
-    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error[R0101]:'));
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain(path.join('examples', 'models', 'DeepSeek-R1-Distill-Qwen-1.5B'));
+    expect(r.stderr).toMatch(/error\[E0504\]: the model folder `models\/DeepSeek-R1-Distill-Qwen-1.5B` of `policy` does not exist\n\s*--> examples\/siri-1.5b-low.siri:\d+:\d+/);
+    expect(r.stderr).toContain(`looked for ${path.join('examples', 'models', 'DeepSeek-R1-Distill-Qwen-1.5B')}`);
   });
 
   it('a pipeline with errors stops before that: exit 1', () => {

@@ -96,14 +96,21 @@ describe('siric sweep', () => {
         'import "std/presets"',
         'pipeline missing_data {\n  seed = 1\n  backend = wasm\n}',
         'model policy {\n  source = scratch(layers = 1, d_model = 16, heads = 2, context = 64 tokens)\n  tokenizer = chars\n}',
-        'dataset qa {\n  source = jsonl("no-such-file.jsonl")\n  prompt = "{question}"\n  answer = "{answer}"\n  response = "{answer}"\n}',
-        'train warmup = presets.sft_warmup with {\n  policy = policy\n  data = qa\n  steps = 2 steps\n  batch = 2 prompts\n  max_tokens = 8 tokens\n}',
+        // Holding out more rows than the file has is found only when the run loads the data.
+        'dataset qa {\n  source = jsonl("two-rows.jsonl")\n  prompt = "{question}"\n  answer = "{answer}"\n  response = "{answer}"\n  holdout = 5 rows\n}',
+        'train warmup = presets.sft_warmup with {\n  policy = policy\n  data = qa\n  steps = 2 steps\n  warmup = 0 steps\n  batch = 2 prompts\n  max_tokens = 8 tokens\n}',
       ].join('\n\n') + '\n',
     );
     const failOut = path.join(tmp, 'fail-runs');
+    // A missing data file stops the sweep before any run starts.
+    const before = siric(['sweep', file, path.join(FIX, 'fixed.siri'), '--seeds', '1', '--out', failOut]);
+    expect(before.status).toBe(1);
+    expect(before.stderr).toContain('error[E0501]: the data file `two-rows.jsonl` of the dataset `qa` does not exist');
+    expect(before.stderr).toContain('the sweep did not start');
+    fs.writeFileSync(path.join(tmp, 'two-rows.jsonl'), '{"question": "1+1", "answer": "2"}\n{"question": "2+2", "answer": "4"}\n');
     const r = siric(['sweep', file, path.join(FIX, 'fixed.siri'), '--seeds', '1', '--out', failOut]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/\[missing_data seed 1\] failed in \d+m\d+s: error\[R0103\]: cannot read no-such-file\.jsonl: no such file/);
+    expect(r.stdout).toMatch(/\[missing_data seed 1\] failed in \d+m\d+s: error(\[R\d+\])?: dataset `qa`: holdout = 5 rows leaves nothing to train on/);
     expect(r.stdout).toContain('2 of 2 runs finished');
     expect(r.stdout).toMatch(/1 done, 0 stopped, 1 failed/);
   });

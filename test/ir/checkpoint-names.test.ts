@@ -55,8 +55,8 @@ describe('checkpoint names', () => {
 
   it('rejects two stages whose checkpoint folders differ only in case', () => {
     const out = compileMem(BASE + '\ntrain RL = presets.sft_warmup with { after = rl  policy = m  data = d  steps = 2 steps  max_tokens = 128 tokens }\ntrain rl_b = presets.sft_warmup with { after = RL  policy = m  data = d  steps = 2 steps  max_tokens = 128 tokens }\n');
-    expect(codes(out.diagnostics)).toContain('E0409');
-    const d = out.diagnostics.find((x) => x.code === 'E0409')!;
+    expect(codes(out.diagnostics)).toContain('E0416');
+    const d = out.diagnostics.find((x) => x.code === 'E0416')!;
     expect(d.message).toMatch(/`RL-end` of `RL` would be the same folder as the checkpoint `rl-end` of `rl`/);
     expect(d.span?.start.line).toBeGreaterThan(1);
   });

@@ -38,18 +38,18 @@ export async function loadCustomReward(node: IRReward, baseDir: string): Promise
   const mod = node.params['module'];
   const name = node.params['export'] ?? 'default';
   const timeout = node.params['timeout_s'] ?? DEFAULT_TIMEOUT_S;
-  if (typeof mod !== 'string' || typeof name !== 'string') throw new RunError(`reward \`${node.name}\`: \`module\` and \`export\` must be strings`);
-  if (typeof timeout !== 'number' || !(timeout > 0)) throw new RunError(`reward \`${node.name}\`: \`timeout_s\` must be a positive number of seconds`);
+  if (typeof mod !== 'string' || typeof name !== 'string') throw new RunError(`reward \`${node.name}\`: \`module\` and \`export\` must be strings`, undefined, 'R0303');
+  if (typeof timeout !== 'number' || !(timeout > 0)) throw new RunError(`reward \`${node.name}\`: \`timeout_s\` must be a positive number of seconds`, undefined, 'R0303');
   const file = path.resolve(baseDir, mod);
-  if (!existsSync(file)) throw new RunError(`reward \`${node.name}\`: cannot find the module ${mod}`, `looked for ${file} (paths are relative to the pipeline file's folder)`);
+  if (!existsSync(file)) throw new RunError(`reward \`${node.name}\`: cannot find the module ${mod}`, `looked for ${file} (paths are relative to the pipeline file's folder)`, 'R0303');
   const url = /\.[mc]?ts$/.test(file) ? await transpile(file, node.name) : pathToFileURL(file).href;
   const worker = new RewardWorker(url, name, timeout * 1000);
   const failure = await worker.start();
   if (failure) {
     await worker.close();
-    if (failure.kind === 'load_error') throw new RunError(`reward \`${node.name}\`: cannot load the module ${mod}: ${failure.message}`);
+    if (failure.kind === 'load_error') throw new RunError(`reward \`${node.name}\`: cannot load the module ${mod}: ${failure.message}`, 'fix the error at the place named; the module is imported in a worker thread, as Node imports an ES module', 'R0303');
     const have = failure.functions;
-    throw new RunError(`reward \`${node.name}\`: the module ${mod} has no function export "${name}"`, have.length ? `its function exports: ${have.join(', ')}; set \`export = "${have[0]}"\`` : 'export a function (input) => number, e.g. `export default function (input) { ... }`');
+    throw new RunError(`reward \`${node.name}\`: the module ${mod} has no function export "${name}"`, have.length ? `its function exports: ${have.join(', ')}; set \`export = "${have[0]}"\`` : 'export a function (input) => number, e.g. `export default function (input) { ... }`', 'R0304');
   }
   const fn: RewardFn = async (input) => {
     const r = await worker.call(input);
