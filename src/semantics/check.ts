@@ -7,7 +7,7 @@ import { Elaborator } from './elaborate.js';
 import type { Program } from './loader.js';
 import * as S from './schemas.js';
 import { TASKS } from './tasks.js';
-import { decode, decodeEntries, type DecodeContext, type Json, type KeyTable, type Owner } from './types.js';
+import { decode, decodeEntries, own, type DecodeContext, type Json, type KeyTable, type Owner } from './types.js';
 import type { Instance, NestedValue } from './values.js';
 
 export type Settings = Record<string, Json>;
@@ -184,11 +184,11 @@ function withVariant(inst: Instance, cx: DecodeContext, owner: Owner, key: strin
     return undefined;
   }
   if (typeof chosen !== 'string') return undefined;
-  const table: KeyTable = { ...common, ...variants[chosen] };
+  const table: KeyTable = { ...common, ...own(variants, chosen) };
   const entries = new Map(inst.entries);
   for (const [k, e] of inst.entries) {
-    if (table[k]) continue;
-    const owners = Object.entries(variants).filter(([, t]) => t[k]).map(([v]) => v);
+    if (own(table, k)) continue;
+    const owners = Object.entries(variants).filter(([, t]) => own(t, k)).map(([v]) => v);
     if (owners.length === 0) continue; // decodeEntries reports it as unknown
     entries.delete(k);
     const msg = `\`${k}\` is not a setting of ${inst.kind === 'train' ? `an \`${chosen}\` stage` : `a \`${chosen}\` ${inst.kind}`}`;
