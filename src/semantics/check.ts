@@ -69,7 +69,7 @@ export function checkProgram(program: Program, setup?: (elab: Elaborator) => voi
     if (d.params) templates.push(elab.templateInstance(entry, d));
     else roots.push(elab.instanceOf(entry, d));
   }
-  diagnostics.push(...elab.diagnostics);
+  for (const d of elab.diagnostics) diagnostics.push(d);
 
   // The pipeline is what its declarations reach through references, found while checking them.
   const worklist: Instance[] = isPipelineFile ? [...roots] : [];
