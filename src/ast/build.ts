@@ -382,7 +382,8 @@ function tooLong(file: string, t: IToken): Diagnostic {
   const span = tokenSpan(file, t);
   // Underline the start only: the renderer quotes one line, and this one is huge.
   span.end = { offset: span.start.offset + 1, line: span.start.line, column: span.start.column + 1 };
-  return diag('E0108', span, `this ${what} is ${t.image.length} characters long, more than the ${MAX_TOKEN_CHARS} a ${what} may have`, {
+  const length = t.tokenType === UnterminatedString ? t.image.length - 1 : isString ? t.image.length - 2 : t.image.length;
+  return diag('E0108', span, `this ${what} is ${length} characters long, more than the ${MAX_TOKEN_CHARS} a ${what} may have`, {
     label: `a ${what} starts here`,
     help: isString ? 'keep long text out of the pipeline: put it in the dataset file (`source = jsonl("data.jsonl")`) and refer to its fields as `{field}`' : `use a shorter ${what}`,
   });

@@ -47,7 +47,8 @@ export function renderHuman(d: Diagnostic, sources: SourceTexts, opts: RenderOpt
     if (text !== undefined) {
       const line = lineOf(text, d.span.start.line);
       const clipped = clipLine(line, d.span.start.column);
-      const src = clipped.src.replace(/\t/g, ' ');
+      // Tabs as spaces, other control characters (a NUL byte) as their visible symbols: one column each.
+      const src = clipped.src.replace(/\t/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (ch) => String.fromCharCode(ch === '\x7f' ? 0x2421 : 0x2400 + ch.charCodeAt(0)));
       const { width: fullWidth } = underline(d.span, line);
       const col = clipped.col;
       const width = Math.max(1, Math.min(fullWidth, src.length + 1 - (col - 1)));
