@@ -65,3 +65,57 @@ describe('nested repeats', () => {
     expect(list.map((p) => `${p.name}#${p.cycle}`)).toEqual(['a#1', 'phase2#1', 'phase3#1', 'a#2', 'phase5#1', 'phase6#1']);
   });
 });
+
+describe('huge literals and long input', () => {
+  const big = 10 * 1024 * 1024;
+  const fmtAnswers = (text: string): void => {
+    const r = formatSource('bounds.siri', text);
+    if (r.ok) expect(formatSource('bounds.siri', r.text)).toMatchObject({ ok: true, text: r.text });
+  };
+
+  it('a 10 MB string literal: E0108 from check, and fmt answers', () => {
+    const text = `${PIPELINE}model m { x = "${'a'.repeat(big)}" }\n`;
+    const out = check(text);
+    expect(codes(out)).toEqual(['E0108']);
+    expect(out.diagnostics[0]!.message).toBe(`this string is ${big} characters long, more than the 100000 a string may have`);
+    expect(renderAllHuman(out.diagnostics, out.texts).length).toBeLessThan(2000);
+    fmtAnswers(text);
+  });
+
+  it('a 10 MB number, name and unterminated string: E0108', () => {
+    for (const v of ['1'.repeat(big), 'a'.repeat(big), `"${'\\n'.repeat(big / 2)}`]) {
+      const text = `${PIPELINE}model m { x = ${v}\n}\n`;
+      expect(codes(check(text))).toEqual(['E0108']);
+      fmtAnswers(text);
+    }
+  });
+
+  it('a string just under the cap is lexed and checked like any other', () => {
+    const out = check(`${PIPELINE}model m { x = "${'\\"'.repeat(49_000)}" }\n`);
+    expect(codes(out)).toEqual(['E0305', 'E0301']);
+  });
+
+  it('a 10 MB line of many tokens: E0109, quoted in a short line', () => {
+    const out = check(`${PIPELINE}model m { x = [${'1,'.repeat(big / 20)}1] }\n`);
+    expect(codes(out)).toEqual(['E0109']);
+    expect(renderAllHuman(out.diagnostics, out.texts).length).toBeLessThan(2000);
+  });
+
+  it('300,000 unexpected characters: the first 100 and a count', () => {
+    const { value: out, ms } = timed(() => check(`${PIPELINE}${'@ '.repeat(300_000)}\n`));
+    expect(out.diagnostics).toHaveLength(101);
+    expect(out.diagnostics[100]!.message).toBe('299900 more runs of unexpected characters from here on');
+    expect(ms).toBeLessThan(15_000);
+  });
+
+  it('500 `with` in a row: E0107, not a stack overflow in check or fmt', () => {
+    const text = `${PIPELINE}model m = n${' with {}'.repeat(500)}\n`;
+    expect(codes(check(text))).toEqual(['E0107']);
+    fmtAnswers(text);
+  });
+
+  it('a template that instantiates itself: E0212, not a stack overflow', () => {
+    expect(codes(check(`${PIPELINE}schedule a(x) = a(x)\nschedule b = a(1)\n`))).toContain('E0212');
+    expect(codes(check(`${PIPELINE}schedule a(x) = c(x)\nschedule c(x) = a(x)\nschedule b = a(1)\n`))).toContain('E0212');
+  });
+});
