@@ -26,7 +26,7 @@ export function fmtCommand(files: string[], opts: FmtOptions, readStdin: () => s
       continue;
     }
     const name = isStdin ? '<stdin>' : f;
-    const text = source.text;
+    const text = source.text.startsWith('\uFEFF') ? source.text.slice(1) : source.text; // a BOM is not content
     texts.set(name, text);
     if (source.badByte !== undefined) {
       diags.push(notUtf8(name, text, source.badByte)); // rewriting it would replace the bytes for good

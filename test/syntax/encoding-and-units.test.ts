@@ -45,6 +45,8 @@ describe('file bytes', () => {
   it('a BOM is fine', () => {
     const f = write('bom.siri', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('pipeline p { seed = 1 } # \u00e9\n')]));
     expect(diagsOf(f)).toEqual([]);
+    expect(fmtCommand([f], {}, () => '')).toMatchObject({ code: 0 });
+    expect(fs.readFileSync(f, 'utf8')).toMatch(/^pipeline p {/);
   });
 });
 
