@@ -63,7 +63,7 @@ export function compileFile(file: string, opts: CompileOptions): CompileOutput {
   const result = checkProgram(program, (elab) => {
     for (const s of sets) elab.addOverride(s.decl, s.path, s.value);
   });
-  diagnostics.push(...result.diagnostics);
+  for (const d of result.diagnostics) diagnostics.push(d); // not push(...): a spread of 100k+ overflows the stack
   if (opts.readFiles) checkReferences(result.checked, { baseDir: path.dirname(abs), cwd: host.cwd }, diagnostics);
   const pipelines = [...program.entry.decls.values()].filter((d) => d.declKind.name === 'pipeline');
   if (opts.mode === 'compile' && pipelines.length === 0) {
@@ -74,7 +74,7 @@ export function compileFile(file: string, opts: CompileOptions): CompileOutput {
   if (hasErrors(diagnostics) || !result.pipeline || !result.complete) return done({ result });
 
   const lowered = lower(program, result, sets.map((s) => s.raw));
-  diagnostics.push(...lowered.diagnostics);
+  for (const d of lowered.diagnostics) diagnostics.push(d);
   if (!lowered.ir) return done({ result });
   const valid = validateIR(lowered.ir);
   if (!valid.ok) {
@@ -114,7 +114,7 @@ function parseSets(sets: readonly string[], program: Program, texts: Map<string,
     }
     // Pad the value with spaces so its columns match the original argument.
     const parsed = parseExpression(file, ' '.repeat(eq + 1) + raw.slice(eq + 1));
-    diagnostics.push(...parsed.diagnostics);
+    for (const d of parsed.diagnostics) diagnostics.push(d);
     if (!parsed.expr) return;
     out.push({ decl, path: idents.slice(1), value: parsed.expr, raw: { path: pathText, value: raw.slice(eq + 1).trim() } });
   });

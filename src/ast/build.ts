@@ -3,9 +3,9 @@
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/messages.js';
-import { tokenSpan, lexErrorsToDiagnostics, parseErrorsToDiagnostics, delimiterDiagnostics } from '../syntax/errors.js';
-import { firstTooDeep, MAX_NESTING, parseText, parserInstance } from '../syntax/parser.js';
-import { ColonInsteadOfEquals, SingleQuotedString, SiriLexer, UNIT_WORDS } from '../syntax/tokens.js';
+import { posAt, tokenSpan, lexErrorsToDiagnostics, parseErrorsToDiagnostics, delimiterDiagnostics } from '../syntax/errors.js';
+import { firstTooDeep, firstTooLong, MAX_NESTING, MAX_TOKEN_CHARS, MAX_TOKENS, parseText, parserInstance } from '../syntax/parser.js';
+import { ColonInsteadOfEquals, NumberLiteral, SingleQuotedString, WrongSuffixNumber, SiriLexer, StringLiteral, UNIT_WORDS, UnterminatedString } from '../syntax/tokens.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -166,7 +166,14 @@ class Builder {
     const c = n.children;
     const baseNode = nodes(c, 'base')[0];
     let e: A.Expr = baseNode ? this.primary(baseNode) : { kind: 'error', span: this.span(n) };
-    for (const o of nodes(c, 'override')) {
+    const overrides = nodes(c, 'override');
+    if (overrides.length > MAX_NESTING) {
+      // Each `with` nests the value one level deeper for every later phase: bounded like brackets.
+      const w = tokens(c, 'With')[MAX_NESTING];
+      this.diagnostics.push(diag('E0107', w ? this.tok(w) : this.span(n), `more than ${MAX_NESTING} \`with\` in a row`, { label: 'too deep', help: 'merge the records into one: `base with { a = 1, b = 2 }`' }));
+      return { kind: 'error', span: this.span(n) };
+    }
+    for (const o of overrides) {
       const override = this.record(o);
       e = { kind: 'with', span: { file: this.file, start: e.span.start, end: override.span.end }, base: e, override };
     }
@@ -247,12 +254,12 @@ class Builder {
   number(t: IToken): A.NumberExpr {
     const raw = t.image;
     const span = this.tok(t);
-    const suffix = raw.endsWith('k') ? 1024 : raw.endsWith('M') ? 1024 * 1024 : 1;
+    const suffix = /[kK]$/.test(raw) ? 1024 : /[Mm]$/.test(raw) ? 1024 * 1024 : /[GgTt]$/.test(raw) ? 1024 ** 3 : 1;
     const digits = (suffix === 1 ? raw : raw.slice(0, -1)).replace(/_/g, '');
     const integral = !/[.eE]/.test(digits);
     let value = Number(digits) * suffix;
     if (!Number.isFinite(value)) {
-      this.diagnostics.push(diag('E0106', span, `the number \`${raw}\` is too large`, { label: 'not a finite number', help: 'use a smaller value' }));
+      this.diagnostics.push(diag('E0106', span, `the number \`${raw.length > 40 ? `${raw.slice(0, 20)}…` : raw}\` is too large`, { label: 'not a finite number', help: 'use a smaller value' }));
       value = 0;
     } else if (suffix !== 1 && !Number.isInteger(value)) {
       this.diagnostics.push(
@@ -295,7 +302,8 @@ class Builder {
         i++;
         continue;
       }
-      const m = ch === '{' ? /^\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(body.slice(i)) : null;
+      FIELD.lastIndex = i;
+      const m = ch === '{' ? FIELD.exec(body) : null;
       if (m) {
         if (text) parts.push({ text });
         text = '';
@@ -314,24 +322,36 @@ class Builder {
   }
 }
 
+/** `{field}` in a string, matched where it starts (sticky: no copy of the rest of the string). */
+const FIELD = /\{([A-Za-z_][A-Za-z0-9_]*)\}/y;
+
 /** Lex, parse and build the AST of one file; every syntax error is reported, none thrown. */
 export function parseFile(file: string, text: string): ParseResult {
   const b = new Builder(file, text);
-  if (text.includes('\u0000')) {
-    return { file: { path: file, text, items: [], comments: [] }, diagnostics: [diag('E0901', undefined, `\`${file}\` is not a text file`, { help: 'a .siri file is UTF-8 text; check the path' })] };
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const start = posAt(text, nul);
+    const span = { file, start, end: { offset: nul + 1, line: start.line, column: start.column + 1 } };
+    return { file: { path: file, text, items: [], comments: [] }, diagnostics: [diag('E0902', span, `\`${file}\` is not a text file`, { label: 'a NUL byte', help: 'a .siri file is UTF-8 text: check the path, or remove the NUL byte' })] };
   }
   const out = parseText(text);
+  if (out.tooMany) {
+    return { file: { path: file, text, items: [], comments: [] }, diagnostics: [diag('E0109', tokenSpan(file, out.tooMany), `the file has more than ${MAX_TOKENS} tokens`, { label: `token ${MAX_TOKENS + 1}`, help: 'a pipeline is a few hundred tokens: split the file into files that import each other, or keep data in a dataset file' })] };
+  }
   if (out.tooDeep || !out.cst) {
     const span = out.tooDeep ? tokenSpan(file, out.tooDeep) : b.emptySpan();
     return { file: { path: file, text, items: [], comments: [] }, diagnostics: [diag('E0107', span, `brackets are nested more than ${MAX_NESTING} levels deep`, { label: 'too deep', help: 'flatten the value: a pipeline never needs this much nesting' })] };
   }
+  const long = firstTooLong(out.tokens);
+  if (long) return { file: { path: file, text, items: [], comments: [] }, diagnostics: [tooLong(file, long)] };
   const diagnostics: Diagnostic[] = [...lexErrorsToDiagnostics(file, text, out.lexErrors)];
   for (const t of out.tokens) {
     if (t.tokenType === ColonInsteadOfEquals) diagnostics.push(diag('E0101', tokenSpan(file, t), 'unexpected character `:`', { label: 'keys are set with `=`', help: 'write `=` instead of `:`, e.g. `seed = 1`' }));
+    if (t.tokenType === WrongSuffixNumber) diagnostics.push(wrongSuffix(file, t));
     if (t.tokenType === SingleQuotedString) diagnostics.push(diag('E0101', tokenSpan(file, t), "strings use double quotes, not `'`", { label: 'single quote', help: `write "${t.image.slice(1, -1)}"` }));
   }
   const delims = delimiterDiagnostics(file, text, out.tokens);
-  diagnostics.push(...delims);
+  for (const d of delims) diagnostics.push(d);
   let parseDiags = parseErrorsToDiagnostics(file, out.tokens, out.parseErrors);
   // An unclosed delimiter explains the parser's complaints at the end of the file and at the
   // stray closers; keep only the parser errors that the delimiter check doesn't already cover.
@@ -339,10 +359,34 @@ export function parseFile(file: string, text: string): ParseResult {
     const delimOffsets = new Set(delims.map((d) => d.span?.start.offset));
     parseDiags = parseDiags.filter((d) => !d.message.includes('end of the file') && !delimOffsets.has(d.span?.start.offset));
   }
-  diagnostics.push(...parseDiags);
+  for (const d of parseDiags) diagnostics.push(d);
   const ast = b.sourceFile(out.cst, out.comments);
-  diagnostics.push(...b.diagnostics);
+  for (const d of b.diagnostics) diagnostics.push(d);
   return { file: ast, diagnostics };
+}
+
+/** E0106 for `1K`, `8m`, `2G`: say which suffixes exist and what the number would be with them. */
+function wrongSuffix(file: string, t: IToken): Diagnostic {
+  const digits = t.image.slice(0, -1);
+  const suffix = t.image.slice(-1);
+  const span = tokenSpan(file, t);
+  if (suffix === 'K') return diag('E0106', span, `the size suffix is a lowercase \`k\`, not \`K\``, { label: 'k means ×1024', help: `write \`${digits}k\`` });
+  if (suffix === 'm') return diag('E0106', span, `the suffix for ×1024² is an uppercase \`M\`, not \`m\``, { label: 'M means ×1024², k ×1024', help: `write \`${digits}M\`, or \`${digits}k\` for ×1024` });
+  return diag('E0106', span, `\`${t.image}\` has a size suffix siric does not know`, { label: 'the suffixes are k (×1024) and M (×1024²)', help: `write the whole number, or use \`${digits}M\` for ×1024²` });
+}
+
+/** E0108: a string, name or number too long to be meant (a file of data pasted in, or a runaway quote). */
+function tooLong(file: string, t: IToken): Diagnostic {
+  const isString = t.tokenType === StringLiteral || t.tokenType === UnterminatedString || t.tokenType === SingleQuotedString;
+  const what = isString ? 'string' : t.tokenType === NumberLiteral ? 'number' : 'name';
+  const span = tokenSpan(file, t);
+  // Underline the start only: the renderer quotes one line, and this one is huge.
+  span.end = { offset: span.start.offset + 1, line: span.start.line, column: span.start.column + 1 };
+  const length = t.tokenType === UnterminatedString ? t.image.length - 1 : isString ? t.image.length - 2 : t.image.length;
+  return diag('E0108', span, `this ${what} is ${length} characters long, more than the ${MAX_TOKEN_CHARS} a ${what} may have`, {
+    label: `a ${what} starts here`,
+    help: isString ? 'keep long text out of the pipeline: put it in the dataset file (`source = jsonl("data.jsonl")`) and refer to its fields as `{field}`' : `use a shorter ${what}`,
+  });
 }
 
 /** Parse a lone value (the right-hand side of `--set path=value`). */
@@ -350,6 +394,8 @@ export function parseExpression(file: string, text: string): { expr?: A.Expr; di
   const lexed = SiriLexer.tokenize(text);
   const deep = firstTooDeep(lexed.tokens);
   if (deep) return { diagnostics: [diag('E0107', tokenSpan(file, deep), `brackets are nested more than ${MAX_NESTING} levels deep`, { label: 'too deep', help: 'flatten the value' })] };
+  const long = firstTooLong(lexed.tokens);
+  if (long) return { diagnostics: [tooLong(file, long)] };
   parserInstance.input = lexed.tokens;
   const cst = parserInstance.expression();
   // Left-over tokens after the value get our own message, not the parser's.
@@ -357,7 +403,7 @@ export function parseExpression(file: string, text: string): { expr?: A.Expr; di
   const diagnostics = [...lexErrorsToDiagnostics(file, text, lexed.errors), ...parseErrorsToDiagnostics(file, lexed.tokens, errors)];
   const b = new Builder(file, text);
   const expr = b.expression(cst);
-  diagnostics.push(...b.diagnostics);
+  for (const d of b.diagnostics) diagnostics.push(d);
   const end = expr.span.end.offset;
   const rest = lexed.tokens.find((t) => t.startOffset >= end);
   if (!diagnostics.length && rest) diagnostics.push(diag('E0103', tokenSpan(file, rest), `expected one value, found \`${rest.image}\` after it`, { label: 'one value only', help: 'write a list as `[a, b]`, and quote the whole argument in the shell: `--set \'rl.rewards=[a, b]\'`' }));

@@ -14,7 +14,7 @@ export function checkCommand(files: string[], opts: CheckOptions): Outcome {
   const lines: string[] = [];
   for (const f of files) {
     const out = compileFile(f, { mode: 'check', sets: opts.set ?? [], readFiles: true });
-    all.push(...out.diagnostics);
+    for (const d of out.diagnostics) all.push(d);
     for (const [k, v] of out.texts) texts.set(k, v);
     if (!hasErrors(out.diagnostics)) lines.push(`${f}: ok${out.diagnostics.length ? ` (${out.diagnostics.length} warning${out.diagnostics.length === 1 ? '' : 's'})` : ''}`);
   }

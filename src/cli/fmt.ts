@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics/messages.js';
 import { formatSource } from '../format/printer.js';
+import { decodeSource, notUtf8, type Source } from '../semantics/loader.js';
 import { EXIT, printDiagnostics, type Outcome } from './common.js';
 
 export interface FmtOptions {
@@ -17,18 +18,23 @@ export function fmtCommand(files: string[], opts: FmtOptions, readStdin: () => s
   let differs = false;
   for (const f of files) {
     const isStdin = f === '-';
-    let text: string;
+    let source: Source;
     try {
-      text = isStdin ? readStdin() : fs.readFileSync(f, 'utf8');
+      source = isStdin ? { text: readStdin() } : decodeSource(fs.readFileSync(f));
     } catch (e) {
       errors.push(`error: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       continue;
     }
     const name = isStdin ? '<stdin>' : f;
+    const text = source.text.startsWith('\uFEFF') ? source.text.slice(1) : source.text; // a BOM is not content
     texts.set(name, text);
+    if (source.badByte !== undefined) {
+      diags.push(notUtf8(name, text, source.badByte)); // rewriting it would replace the bytes for good
+      continue;
+    }
     const r = formatSource(name, text);
     if (!r.ok) {
-      diags.push(...r.diagnostics);
+      for (const d of r.diagnostics) diags.push(d);
       continue;
     }
     if (isStdin) {

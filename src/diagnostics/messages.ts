@@ -19,6 +19,8 @@ export const CODES = {
   E0105: { severity: 'error', title: 'invalid escape in string' },
   E0106: { severity: 'error', title: 'invalid number' },
   E0107: { severity: 'error', title: 'nested too deeply' },
+  E0108: { severity: 'error', title: 'token too long' },
+  E0109: { severity: 'error', title: 'file too long' },
   // Names, imports and references
   E0201: { severity: 'error', title: 'unknown declaration kind' },
   E0202: { severity: 'error', title: 'undefined name' },
@@ -76,6 +78,7 @@ export const CODES = {
   E0509: { severity: 'error', title: 'reward module not loadable' },
   // Files and internal failures
   E0901: { severity: 'error', title: 'cannot read file' },
+  E0902: { severity: 'error', title: 'not a text file' },
   E0999: { severity: 'error', title: 'internal compiler error' },
 } as const satisfies Record<string, CodeInfo>;
 

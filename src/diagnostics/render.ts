@@ -11,9 +11,21 @@ export interface RenderOptions {
 
 const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 
+// The lines of the text rendered last: a file with thousands of diagnostics is split once, not once each.
+let splitCache: { text: string; lines: string[] } | undefined;
 function lineOf(text: string, line: number): string {
-  const lines = text.split(/\r?\n/);
-  return lines[line - 1] ?? '';
+  if (splitCache?.text !== text) splitCache = { text, lines: text.split(/\r?\n/) };
+  return splitCache.lines[line - 1] ?? '';
+}
+
+/** Quoted lines are cut to this many characters around the span (a 10 MB line is not printed). */
+const MAX_QUOTE = 160;
+function clipLine(src: string, col: number): { src: string; col: number } {
+  if (src.length <= MAX_QUOTE) return { src, col };
+  const from = Math.max(0, Math.min(col - 1 - 40, src.length - MAX_QUOTE));
+  const head = from > 0 ? '…' : '';
+  const tail = from + MAX_QUOTE < src.length ? '…' : '';
+  return { src: head + src.slice(from, from + MAX_QUOTE) + tail, col: col - from + head.length };
 }
 
 function underline(span: Span, lineText: string): { col: number; width: number } {
@@ -33,8 +45,13 @@ export function renderHuman(d: Diagnostic, sources: SourceTexts, opts: RenderOpt
     const pad = ' '.repeat(gutterWidth);
     out.push(`${pad}${paint(c, '1;34', '-->')} ${d.span.file}:${d.span.start.line}:${d.span.start.column}`);
     if (text !== undefined) {
-      const src = lineOf(text, d.span.start.line).replace(/\t/g, ' ');
-      const { col, width } = underline(d.span, src);
+      const line = lineOf(text, d.span.start.line);
+      const clipped = clipLine(line, d.span.start.column);
+      // Tabs as spaces, other control characters (a NUL byte) as their visible symbols: one column each.
+      const src = clipped.src.replace(/\t/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (ch) => String.fromCharCode(ch === '\x7f' ? 0x2421 : 0x2400 + ch.charCodeAt(0)));
+      const { width: fullWidth } = underline(d.span, line);
+      const col = clipped.col;
+      const width = Math.max(1, Math.min(fullWidth, src.length + 1 - (col - 1)));
       const bar = paint(c, '1;34', '|');
       out.push(`${pad} ${bar}`);
       out.push(`${paint(c, '1;34', String(d.span.start.line))} ${bar} ${src}`);

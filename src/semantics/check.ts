@@ -9,7 +9,7 @@ import * as S from './schemas.js';
 import { pipelineRules } from './rules.js';
 import { toUserSite } from './site.js';
 import { TASKS } from './tasks.js';
-import { decode, decodeEntries, type DecodeContext, type Json, type KeyTable, type Owner } from './types.js';
+import { decode, decodeEntries, own, type DecodeContext, type Json, type KeyTable, type Owner } from './types.js';
 import type { Instance, NestedValue } from './values.js';
 
 export type Settings = Record<string, Json>;
@@ -71,7 +71,7 @@ export function checkProgram(program: Program, setup?: (elab: Elaborator) => voi
     if (d.params) templates.push(elab.templateInstance(entry, d));
     else roots.push(elab.instanceOf(entry, d));
   }
-  diagnostics.push(...elab.diagnostics);
+  for (const d of elab.diagnostics) diagnostics.push(d);
 
   // The pipeline is what its declarations reach through references, found while checking them.
   const worklist: Instance[] = isPipelineFile ? [...roots] : [];
@@ -160,19 +160,21 @@ function checkInstance(inst: Instance, cx: DecodeContext, phases: Map<string, Ph
       for (const [k, e] of inst.entries) {
         cx.diagnostics.push(diag('E0301', e.key.span, `${what(inst)} has no setting \`${k}\``, { label: 'unknown key', help: 'a schedule holds only `phase NAME { steps = ..., max_tokens = ... }` and `repeat N { ... }` blocks' }));
       }
-      const list: PhaseSpec[] = [];
-      const counts = new Map<string, number>();
-      const ok = expandBlocks(inst.blocks, cx, list, counts);
-      if (list.length === 0 && ok && inst.blocks.length === 0 && inst.decl.body) {
+      const { ok, items, steps: total, over } = expandBlocks(inst.blocks, cx);
+      if (items.length === 0 && ok && inst.blocks.length === 0 && inst.decl.body) {
         cx.diagnostics.push(diag('E0305', inst.decl.name.span, `${what(inst)} has no phases`, { label: 'empty schedule', help: 'add `phase compress { steps = 100  max_tokens = cosine(4k -> 2k) }`' }));
         return undefined;
       }
-      if (!ok || list.length === 0) return undefined;
-      const total = list.reduce((n, p) => n + p.steps, 0);
+      if (!ok) return undefined;
       if (total > S.MAX_STAGE_STEPS) {
-        cx.diagnostics.push(diag('E0304', inst.decl.name.span, `${what(inst)} lasts ${total} steps, more than the ${S.MAX_STAGE_STEPS} a stage may have`, { label: 'too long', help: 'use fewer or shorter phases, or fewer `repeat`s' }));
+        const shown = Number.isSafeInteger(total) ? String(total) : `about ${total.toPrecision(3)}`;
+        const related = over ? [{ message: `this \`repeat\` takes the schedule past ${S.MAX_STAGE_STEPS} steps`, span: over.keyword.span }] : [];
+        cx.diagnostics.push(diag('E0304', inst.decl.name.span, `${what(inst)} lasts ${shown} steps, more than the ${S.MAX_STAGE_STEPS} a stage may have`, { label: 'too long', help: 'use fewer or shorter phases, or fewer `repeat`s', related }));
         return undefined;
       }
+      const list = flattenPhases(items, []);
+      if (list.length === 0) return undefined;
+      numberPhases(list);
       phases.set(inst.id, list);
       return { total_steps: list.reduce((n, p) => n + p.steps, 0) };
     }
@@ -193,11 +195,11 @@ function withVariant(inst: Instance, cx: DecodeContext, owner: Owner, key: strin
     return undefined;
   }
   if (typeof chosen !== 'string') return undefined;
-  const table: KeyTable = { ...common, ...variants[chosen] };
+  const table: KeyTable = { ...common, ...own(variants, chosen) };
   const entries = new Map(inst.entries);
   for (const [k, e] of inst.entries) {
-    if (table[k]) continue;
-    const owners = Object.entries(variants).filter(([, t]) => t[k]).map(([v]) => v);
+    if (own(table, k)) continue;
+    const owners = Object.entries(variants).filter(([, t]) => own(t, k)).map(([v]) => v);
     if (owners.length === 0) continue; // decodeEntries reports it as unknown
     entries.delete(k);
     const msg = `\`${k}\` is not a setting of ${inst.kind === 'train' ? `an \`${chosen}\` stage` : `a \`${chosen}\` ${inst.kind}`}`;
@@ -251,9 +253,29 @@ function checkDataset(inst: Instance, cx: DecodeContext, owner: Owner): Settings
   return ok ? s : undefined;
 }
 
-/** Flatten `phase` and `repeat` blocks into the ordered list of phases. */
-function expandBlocks(blocks: NestedValue[], cx: DecodeContext, out: PhaseSpec[], counts: Map<string, number>): boolean {
+/** A phase, or a repeat's body with its count: copied out by flattenPhases only once the total is known to fit. */
+type Expanded = PhaseSpec | { times: number; body: Expanded[] };
+
+/** Checked blocks. `steps` is their total, computed without copying anything. */
+interface Expansion {
+  ok: boolean;
+  items: Expanded[];
+  steps: number;
+  /** The outermost `repeat` whose copies take the total past MAX_STAGE_STEPS. */
+  over?: NestedValue;
+}
+
+/**
+ * Check `phase` and `repeat` blocks. A repeat's body is checked once (an error in it is reported
+ * once) and kept with its count, so nested repeats cost the size of the source, never
+ * count^levels; flattenPhases copies them out when the total fits in a stage. Unnamed phases get
+ * their names, and phases their cycle numbers, from numberPhases once the list is flat.
+ */
+function expandBlocks(blocks: NestedValue[], cx: DecodeContext): Expansion {
   let ok = true;
+  const out: Expanded[] = [];
+  let steps = 0;
+  let over: NestedValue | undefined;
   for (const b of blocks) {
     const kw = b.keyword.name;
     if (kw === 'phase') {
@@ -275,9 +297,8 @@ function expandBlocks(blocks: NestedValue[], cx: DecodeContext, out: PhaseSpec[]
       const mt = s['max_tokens']!;
       const curve: Curve = typeof mt === 'number' ? { kind: 'constant', from: mt, to: mt } : curveOf(mt as Settings);
       const role = phaseRole(name, curve, s['role'] as PhaseSpec['role'] | undefined, b.entries, cx);
-      const cycle = (counts.get(name) ?? 0) + 1;
-      counts.set(name, cycle);
-      out.push({ name, cycle, steps: s['steps'] as number, curve, role, span: b.labelName?.span ?? b.keyword.span });
+      out.push({ name: b.labelName?.name ?? '', cycle: 0, steps: s['steps'] as number, curve, role, span: b.labelName?.span ?? b.keyword.span });
+      steps += s['steps'] as number;
     } else if (kw === 'repeat') {
       if (b.labelName || !b.labelValue) {
         ok = false;
@@ -299,7 +320,11 @@ function expandBlocks(blocks: NestedValue[], cx: DecodeContext, out: PhaseSpec[]
         ok = false;
         continue;
       }
-      for (let i = 0; i < n && out.length <= S.MAX_STAGE_STEPS; i++) ok = expandBlocks(b.blocks, cx, out, counts) && ok;
+      const body = expandBlocks(b.blocks, cx);
+      ok = body.ok && ok;
+      steps += n * body.steps;
+      if ((body.over || steps > S.MAX_STAGE_STEPS) && !over) over = b;
+      out.push({ times: n, body: body.items });
       if (b.blocks.length === 0) {
         ok = false;
         cx.diagnostics.push(diag('E0305', b.keyword.span, '`repeat` holds no phases', { label: 'empty repeat', help: 'put `phase` blocks inside it' }));
@@ -309,7 +334,28 @@ function expandBlocks(blocks: NestedValue[], cx: DecodeContext, out: PhaseSpec[]
       cx.diagnostics.push(diag('E0209', b.keyword.span, `a schedule has no \`${kw}\` block`, { label: 'unknown block', help: didYouMean(kw, S.NESTED_BLOCKS) || 'a schedule holds `phase` and `repeat` blocks' }));
     }
   }
-  return ok;
+  const result: Expansion = { ok, items: out, steps };
+  if (over) result.over = over;
+  return result;
+}
+
+/** The ordered list of phases (recursion as deep as the source's `repeat`s, bounded by MAX_NESTING). */
+function flattenPhases(items: Expanded[], out: PhaseSpec[]): PhaseSpec[] {
+  for (const it of items) {
+    if ('times' in it) for (let i = 0; i < it.times; i++) flattenPhases(it.body, out);
+    else out.push({ ...it });
+  }
+  return out;
+}
+
+/** Names unnamed phases by position (`phase3`) and numbers each name's occurrences (its cycle). */
+function numberPhases(list: PhaseSpec[]): void {
+  const counts = new Map<string, number>();
+  list.forEach((p, i) => {
+    if (!p.name) p.name = `phase${i + 1}`;
+    p.cycle = (counts.get(p.name) ?? 0) + 1;
+    counts.set(p.name, p.cycle);
+  });
 }
 
 /**

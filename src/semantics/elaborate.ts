@@ -133,6 +133,21 @@ export class Elaborator {
   }
 
   private instantiate(mod: Module, decl: A.Declaration, args: A.Arg[], callSpan: A.Span, callerEnv: Env): Body {
+    if (this.stack.includes(decl)) {
+      // A template that instantiates itself never ends: there is no condition to stop it.
+      const loop = [...this.stack.slice(this.stack.indexOf(decl)), decl].map((d) => d.name.name);
+      this.diagnostics.push(diag('E0212', callSpan, `the template \`${decl.name.name}\` instantiates itself: ${loop.join(' → ')}`, { label: 'this leads back to the template being instantiated', help: 'a template cannot use itself: give one of them its own phases' }));
+      return { entries: new Map(), blocks: [] };
+    }
+    this.stack.push(decl);
+    try {
+      return this.instantiateBody(mod, decl, args, callSpan, callerEnv);
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  private instantiateBody(mod: Module, decl: A.Declaration, args: A.Arg[], callSpan: A.Span, callerEnv: Env): Body {
     const params = decl.params ?? [];
     const values = new Map<string, Value>();
     let positional = 0;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Declaration, ImportDecl, SourceFile } from '../ast/ast.js';
 import { parseFile } from '../ast/build.js';
 import { diag, type Diagnostic } from '../diagnostics/messages.js';
+import { posAt } from '../syntax/errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 
@@ -14,6 +15,8 @@ export const STDLIB_DIR = path.join(PACKAGE_ROOT, 'stdlib') + path.sep;
 /** File access, replaceable in tests. Paths are absolute. */
 export interface Host {
   readFile(abs: string): string | undefined;
+  /** The file's bytes, when the host has them: then the loader checks the encoding itself. */
+  readBytes?(abs: string): Uint8Array | undefined;
   listDir(abs: string): string[];
   /** Why a file can't be read (for the error message), if the host can tell. */
   whyUnreadable?(abs: string): string;
@@ -24,6 +27,13 @@ export const nodeHost: Host = {
   readFile(abs) {
     try {
       return fs.readFileSync(abs, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  readBytes(abs) {
+    try {
+      return fs.readFileSync(abs);
     } catch {
       return undefined;
     }
@@ -87,11 +97,12 @@ export function loadProgram(entryAbs: string, host: Host = nodeHost, entryText?:
   const displayOf = (abs: string): string => (isStdPath(abs) ? toPosix(path.relative(STDLIB_DIR, abs)) : toPosix(path.relative(host.cwd, abs)) || path.basename(abs));
   const irPathOf = (abs: string): string => (isStdPath(abs) ? toPosix(path.relative(STDLIB_DIR, abs)) : toPosix(path.relative(entryDir, abs)));
 
-  function parseModule(abs: string, text: string, display?: string): Module {
+  function parseModule(abs: string, source: Source, display?: string): Module {
     const disp = display ?? displayOf(abs);
+    const text = source.text.startsWith('\uFEFF') ? source.text.slice(1) : source.text; // a BOM is not content
     texts.set(disp, text);
-    const { file, diagnostics: ds } = parseFile(disp, text);
-    diagnostics.push(...ds);
+    const { file, diagnostics: ds } = source.badByte !== undefined ? { file: emptyFile(disp, text), diagnostics: [notUtf8(disp, text, source.badByte)] } : parseFile(disp, text);
+    for (const d of ds) diagnostics.push(d);
     const mod: Module = { abs, display: disp, irPath: irPathOf(abs), isStd: isStdPath(abs), file, imports: new Map(), decls: new Map() };
     for (const item of file.items) {
       if (item.kind !== 'declaration') continue;
@@ -151,7 +162,7 @@ export function loadProgram(entryAbs: string, host: Host = nodeHost, entryText?:
       }
       let target = modules.get(abs);
       if (!target) {
-        const text = host.readFile(abs);
+        const text = readSource(host, abs);
         if (text === undefined) {
           const hint = didYouMean(spec, candidatesNear(abs, spec));
           const where = spec.startsWith('std/') ? 'in the standard library' : `at ${displayOf(abs)}`;
@@ -172,7 +183,7 @@ export function loadProgram(entryAbs: string, host: Host = nodeHost, entryText?:
     stack.pop();
   }
 
-  const text = entryText ?? host.readFile(entryAbs);
+  const text = entryText !== undefined ? { text: entryText } : readSource(host, entryAbs);
   if (text === undefined) {
     const why = host.whyUnreadable?.(entryAbs);
     return { error: diag('E0901', undefined, `cannot read \`${entryDisplay ?? displayOf(entryAbs)}\`${why ? `: ${why}` : ''}`, { help: 'check the path; the file must exist and be readable' }) };
@@ -181,6 +192,65 @@ export function loadProgram(entryAbs: string, host: Host = nodeHost, entryText?:
   modules.set(entryAbs, entry);
   visit(entry);
   return { entry, modules: [...modules.values()], diagnostics, texts };
+}
+
+/** A file's text; `badByte` is the offset (in the lossily decoded text) of its first invalid UTF-8 sequence. */
+export interface Source {
+  text: string;
+  badByte?: number;
+}
+
+function readSource(host: Host, abs: string): Source | undefined {
+  if (!host.readBytes) {
+    const text = host.readFile(abs);
+    return text === undefined ? undefined : { text };
+  }
+  const bytes = host.readBytes(abs);
+  return bytes === undefined ? undefined : decodeSource(bytes);
+}
+
+/** Bytes → text, checked: `badByte` says where the first invalid UTF-8 sequence is. */
+export function decodeSource(bytes: Uint8Array): Source {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
+  } catch {
+    const bad = firstBadUtf8(bytes);
+    const lossy = (b: Uint8Array): string => new TextDecoder('utf-8', { ignoreBOM: true }).decode(b);
+    const prefix = lossy(bytes.subarray(0, bad));
+    return { text: prefix + lossy(bytes.subarray(bad)), badByte: prefix.length };
+  }
+}
+
+/** The index of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629 table). */
+function firstBadUtf8(b: Uint8Array): number {
+  const cont = (i: number, lo = 0x80, hi = 0xbf): boolean => i < b.length && b[i]! >= lo && b[i]! <= hi;
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    let n: number;
+    if (c < 0x80) n = 1;
+    else if (c >= 0xc2 && c <= 0xdf) n = cont(i + 1) ? 2 : 0;
+    else if (c === 0xe0) n = cont(i + 1, 0xa0) && cont(i + 2) ? 3 : 0;
+    else if (c === 0xed) n = cont(i + 1, 0x80, 0x9f) && cont(i + 2) ? 3 : 0;
+    else if (c >= 0xe1 && c <= 0xef) n = cont(i + 1) && cont(i + 2) ? 3 : 0;
+    else if (c === 0xf0) n = cont(i + 1, 0x90) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    else if (c === 0xf4) n = cont(i + 1, 0x80, 0x8f) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    else if (c >= 0xf1 && c <= 0xf3) n = cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    else n = 0;
+    if (n === 0) return i;
+    i += n;
+  }
+  return b.length;
+}
+
+const emptyFile = (disp: string, text: string): SourceFile => ({ path: disp, text, items: [], comments: [] });
+
+export function notUtf8(file: string, text: string, offset: number): Diagnostic {
+  const start = posAt(text, offset);
+  return diag('E0902', { file, start, end: { offset: offset + 1, line: start.line, column: start.column + 1 } }, `\`${file}\` is not UTF-8 text`, {
+    label: 'an invalid UTF-8 byte',
+    help: "a .siri file is UTF-8 text: check the path, or save the file as UTF-8 in your editor",
+  });
 }
 
 export function stdModules(host: Host = nodeHost): string[] {

@@ -3,7 +3,7 @@
 // from these tables.
 import { diag } from '../diagnostics/messages.js';
 import { TASKS } from './tasks.js';
-import { decode, decodeCall, describeValue, type FnSpec, type Json, type KeyTable, type Spec } from './types.js';
+import { decode, decodeCall, describeValue, own, type FnSpec, type Json, type KeyTable, type Spec } from './types.js';
 
 const int = (min?: number, unit?: 'steps' | 'tokens' | 'prompts' | 'responses' | 'rows'): Spec => {
   const s: Spec = { k: 'int' };
@@ -83,7 +83,7 @@ const generated: Spec = {
     }
     const task = first.value;
     const names = Object.keys(TASKS);
-    if (first.name || task.t !== 'str' || !TASKS[task.value]) {
+    if (first.name || task.t !== 'str' || !own(TASKS, task.value)) {
       const shown = task.t === 'str' ? `\`"${task.value}"\`` : describeValue(task);
       cx.diagnostics.push(diag('E0306', task.span, `${shown} is not a built-in task`, { label: `expected one of: ${names.map((n) => `"${n}"`).join(', ')}`, help: `the first argument of \`generated\` names the task, e.g. \`generated("arithmetic")\`` }));
       return undefined;

@@ -35,6 +35,11 @@ export interface KeySpec {
 }
 export type KeyTable = Record<string, KeySpec>;
 
+/** `table[key]` for a key the user wrote: own properties only, so `constructor` is no setting. */
+export function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export interface FnSpec {
   doc: string;
   /** Parameters in positional order; named arguments use the same names. */
@@ -266,7 +271,7 @@ export function decode(v: Value, s: Spec, cx: DecodeContext, where: string): Jso
       return decodeEntries(v.entries, s.keys, cx, { span: v.span, what: `\`${where}\``, path: where });
     case 'call': {
       if (v.t !== 'call') return wrongType(cx, v, s, where);
-      const fn = s.fns[v.fn.name];
+      const fn = own(s.fns, v.fn.name);
       if (!fn) {
         const names = Object.keys(s.fns);
         return err(cx, 'E0210', v.fn.span, `\`${where}\` has no function \`${v.fn.name}\``, `expected ${names.map((n) => `\`${n}\``).join(' or ')}`, didYouMean(v.fn.name, names) || `use one of: ${names.map((n) => `${n}(...)`).join(', ')}`);
@@ -345,7 +350,7 @@ export function decodeEntries(entries: Entries, table: KeyTable, cx: DecodeConte
   const out: Record<string, Json> = {};
   let ok = true;
   for (const [k, e] of entries) {
-    const ks = table[k];
+    const ks = own(table, k);
     if (!ks) {
       const hint = didYouMean(k, Object.keys(table));
       cx.diagnostics.push(

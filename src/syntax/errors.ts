@@ -51,10 +51,14 @@ function joinOr(xs: string[]): string {
   return `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
 }
 
+/** Past this many unexpected characters (binary data, most likely) one diagnostic counts the rest. */
+export const MAX_LEX_ERRORS = 100;
+
 export function lexErrorsToDiagnostics(file: string, text: string, errors: readonly ILexingError[]): Diagnostic[] {
-  return errors.map((e) => {
+  const shown = errors.slice(0, MAX_LEX_ERRORS).map((e) => {
     const ch = text.slice(e.offset, e.offset + e.length);
-    const start = posAt(text, e.offset);
+    // The lexer counts lines as it goes; posAt would rescan the text once per error.
+    const start = e.line !== undefined && e.column !== undefined ? { offset: e.offset, line: e.line, column: e.column } : posAt(text, e.offset);
     const span: Span = { file, start, end: { offset: e.offset + e.length, line: start.line, column: start.column + e.length } };
     const first = ch[0] ?? '';
     let help = 'remove it, or put it inside a string';
@@ -65,6 +69,13 @@ export function lexErrorsToDiagnostics(file: string, text: string, errors: reado
     else if (first === '-') help = 'a curve goes from one value to another with `->`, e.g. `cosine(16k -> 8k)`';
     return diag('E0101', span, `unexpected character \`${first}\``, { label: 'not part of the .siri language', help });
   });
+  const next = errors[MAX_LEX_ERRORS];
+  if (next) {
+    const start = next.line !== undefined && next.column !== undefined ? { offset: next.offset, line: next.line, column: next.column } : posAt(text, next.offset);
+    const span: Span = { file, start, end: { offset: next.offset + 1, line: start.line, column: start.column + 1 } };
+    shown.push(diag('E0101', span, `${errors.length - MAX_LEX_ERRORS} more runs of unexpected characters from here on`, { label: `after the first ${MAX_LEX_ERRORS}`, help: 'is this a .siri file? it looks like binary data or another language' }));
+  }
+  return shown;
 }
 
 /**

@@ -232,6 +232,9 @@ export class SiriParser extends CstParser {
 /** One parser instance for the process; `parse` resets it through `input`. */
 export const parserInstance = new SiriParser();
 
+/** Longer files are refused before parsing: a pipeline has hundreds of tokens, and the parser's time and memory grow with them. */
+export const MAX_TOKENS = 100_000;
+
 /** Deeper nesting than this is refused before parsing: the recursive-descent parser would overflow the stack. */
 export const MAX_NESTING = 64;
 
@@ -240,6 +243,8 @@ export interface ParseOutput {
   cst?: CstNode;
   /** The first opener beyond MAX_NESTING levels, when there is one. */
   tooDeep?: IToken;
+  /** The first token beyond MAX_TOKENS, when there is one (the input was refused). */
+  tooMany?: IToken;
   tokens: IToken[];
   comments: IToken[];
   lexErrors: ILexingError[];
@@ -248,6 +253,7 @@ export interface ParseOutput {
 
 export function parseText(text: string): ParseOutput {
   const lexed = T.SiriLexer.tokenize(text);
+  if (lexed.tokens.length > MAX_TOKENS) return { tooMany: lexed.tokens[MAX_TOKENS]!, tokens: lexed.tokens, comments: [], lexErrors: lexed.errors, parseErrors: [] };
   const tooDeep = firstTooDeep(lexed.tokens);
   if (tooDeep) return { tooDeep, tokens: lexed.tokens, comments: [], lexErrors: lexed.errors, parseErrors: [] };
   parserInstance.input = lexed.tokens;
@@ -269,4 +275,11 @@ export function firstTooDeep(tokens: readonly IToken[]): IToken | undefined {
     } else if (t.tokenType === T.RCurly || t.tokenType === T.RSquare || t.tokenType === T.RParen) depth = Math.max(0, depth - 1);
   }
   return undefined;
+}
+
+/** Longer strings, names and numbers are refused: nothing in a pipeline needs them, and quoting them in messages would not help. */
+export const MAX_TOKEN_CHARS = 100_000;
+
+export function firstTooLong(tokens: readonly IToken[]): IToken | undefined {
+  return tokens.find((t) => t.image.length > MAX_TOKEN_CHARS);
 }

@@ -25,15 +25,50 @@ export const NumberLiteral = createToken({
   pattern: /-?[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?[kM]?(?![A-Za-z0-9_])/,
   label: 'a number',
 });
+// `1K`, `16m`, `2G`: a size suffix the language doesn't have. Lexed as a number so parsing goes on;
+// reported (E0106) with the suffix that exists.
+export const WrongSuffixNumber = createToken({
+  name: 'WrongSuffixNumber',
+  pattern: /-?[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?[KmGgTt](?![A-Za-z0-9_])/,
+  categories: [NumberLiteral],
+  label: 'a number',
+});
+// A quoted string scanned by hand: what `"(?:[^"\\\n\r]|\\.)*"` matches (`closed`), or the
+// unterminated prefix that the same pattern without the closing quote matches. V8 runs that
+// alternation with one stack frame per character: a string of a few megabytes overflowed the stack.
+function quoted(quote: string, closed: boolean): { exec: (text: string, offset: number) => [string] | null } {
+  const isLineEnd = (c: string | undefined): boolean => c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029';
+  return {
+    exec(text, offset) {
+      if (text[offset] !== quote) return null;
+      let i = offset + 1;
+      while (i < text.length) {
+        const c = text[i];
+        if (c === quote) return [closed ? text.slice(offset, i + 1) : text.slice(offset, i)];
+        if (c === '\n' || c === '\r') break;
+        if (c === '\\') {
+          if (i + 1 >= text.length || isLineEnd(text[i + 1])) break;
+          i += 2;
+        } else i++;
+      }
+      return closed ? null : [text.slice(offset, i)];
+    },
+  };
+}
+
 export const StringLiteral = createToken({
   name: 'StringLiteral',
-  pattern: /"(?:[^"\\\n\r]|\\.)*"/,
+  pattern: quoted('"', true),
+  start_chars_hint: ['"'],
+  line_breaks: false,
   label: 'a string',
 });
 // An unterminated string gets its own token so the parser can say exactly that.
 export const UnterminatedString = createToken({
   name: 'UnterminatedString',
-  pattern: /"(?:[^"\\\n\r]|\\.)*/,
+  pattern: quoted('"', false),
+  start_chars_hint: ['"'],
+  line_breaks: false,
   label: 'an unterminated string',
 });
 
@@ -41,7 +76,7 @@ export const Equals = createToken({ name: 'Equals', pattern: /=/, label: '`=`' }
 // Two common slips, lexed as what was meant so that parsing goes on without a cascade of errors;
 // each is still reported (E0101) with the fix.
 export const ColonInsteadOfEquals = createToken({ name: 'ColonInsteadOfEquals', pattern: /:/, categories: [Equals], label: '`=`' });
-export const SingleQuotedString = createToken({ name: 'SingleQuotedString', pattern: /'(?:[^'\\\n\r]|\\.)*'/, categories: [StringLiteral], label: 'a string' });
+export const SingleQuotedString = createToken({ name: 'SingleQuotedString', pattern: quoted("'", true), start_chars_hint: ["'"], line_breaks: false, categories: [StringLiteral], label: 'a string' });
 
 export const Arrow = createToken({ name: 'Arrow', pattern: /->/, label: '`->`' });
 export const DotDot = createToken({ name: 'DotDot', pattern: /\.\./, label: '`..`' });
@@ -63,6 +98,7 @@ export const allTokens: TokenType[] = [
   True,
   False,
   Arrow,
+  WrongSuffixNumber,
   NumberLiteral,
   Identifier,
   StringLiteral,

@@ -22,8 +22,10 @@ export function suggest(name: string, candidates: Iterable<string>): string | un
   const lower = name.toLowerCase();
   for (const c of candidates) {
     if (c === name) continue;
-    const d = c.toLowerCase() === lower ? 0.5 : editDistance(lower, c.toLowerCase());
     const limit = Math.max(1, Math.floor(0.4 * Math.max(name.length, c.length)));
+    // The distance is at least the difference in length: skip the quadratic work for a long name.
+    if (Math.abs(name.length - c.length) > limit) continue;
+    const d = c.toLowerCase() === lower ? 0.5 : editDistance(lower, c.toLowerCase());
     if (d <= limit && (d < bestD || (d === bestD && best !== undefined && c < best))) {
       best = c;
       bestD = d;
