@@ -135,7 +135,7 @@ export const REWARD_COMMON: KeyTable = {
   weight: { spec: float(), default: 1, doc: 'weight in the sum of all rewards of a stage' },
   truncated: { spec: enumOf('zero', 'score'), default: 'zero', doc: 'responses cut off by the budget score 0 (`zero`, as in the paper) or are scored as they are (`score`)' },
   on_error: { spec: enumOf('zero', 'fail'), default: 'zero', doc: 'a reward that throws scores 0 and is reported (`zero`), or ends the run (`fail`)' },
-  max_failure_rate: { spec: float(0, 1), default: 0.5, doc: 'with `on_error = zero`: the run stops, naming the first failure, when more than this share of a batch\'s calls fail' },
+  max_failure_rate: { spec: float(0, 1), default: 0.5, doc: 'with `on_error = zero`: the run stops, naming the first failure, when more than this share of the reward\'s last 64 calls (judged on at least 8) fail' },
 };
 const ANSWER_PATTERN = 'Answer:\\s*(.+)';
 export const REWARD_VARIANTS: Record<string, KeyTable> = {

@@ -22,7 +22,18 @@ interface Built {
   key: string;
   fn: RewardFn;
   maxFailureRate: number;
+  /** The outcomes of its most recent calls, across steps (true: failed): what max_failure_rate is judged on. */
+  recent: boolean[];
 }
+
+/**
+ * max_failure_rate is judged on a reward's last FAILURE_WINDOW calls, across steps, and never on
+ * fewer than FAILURE_MIN_CALLS: a batch of a few calls (a small group, most responses cut off)
+ * must not stop a run on one unlucky failure, and a reward that has worked for a thousand steps
+ * and then fails on every call still stops within a few dozen calls.
+ */
+const FAILURE_WINDOW = 64;
+const FAILURE_MIN_CALLS = 8;
 
 export async function buildRewards(nodes: IRReward[], opts: { baseDir: string; judge?: IRReward }): Promise<RewardSet> {
   const names = nodes.map((n) => n.name);
@@ -32,7 +43,7 @@ export async function buildRewards(nodes: IRReward[], opts: { baseDir: string; j
       const key = names.indexOf(node.name) === names.lastIndexOf(node.name) ? node.name : node.id;
       const rate = node.params['max_failure_rate'] ?? DEFAULT_MAX_FAILURE_RATE;
       if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new RunError(`reward \`${node.name}\`: \`max_failure_rate\` must be a number from 0 to 1`);
-      built.push({ node, key, fn: await rewardFn(node, opts.baseDir), maxFailureRate: rate });
+      built.push({ node, key, fn: await rewardFn(node, opts.baseDir), maxFailureRate: rate, recent: [] });
     }
   } catch (e) {
     await Promise.all(built.map((b) => b.fn.close?.()));
@@ -72,10 +83,12 @@ async function scoreAll(built: Built[], judge: Built | undefined, inputs: Reward
 /** One reward on every response, in order: a Scored, or null where it was not called or failed. */
 async function scoreReward(b: Built, inputs: RewardInput[], errors: RewardError[]): Promise<(Scored | null)[]> {
   const skip = (x: RewardInput): boolean => x.truncated && b.node.truncated === 'zero'; // not even called: the score is discarded
-  const calls = inputs.filter((x) => !skip(x)).length;
   const out: (Scored | null)[] = [];
-  let failures = 0;
   let first: RewardError | undefined;
+  const record = (failed: boolean): void => {
+    b.recent.push(failed);
+    if (b.recent.length > FAILURE_WINDOW) b.recent.shift();
+  };
   for (const [index, x] of inputs.entries()) {
     if (skip(x)) {
       out.push(null);
@@ -83,6 +96,7 @@ async function scoreReward(b: Built, inputs: RewardInput[], errors: RewardError[
     }
     try {
       out.push(await b.fn({ ...x }));
+      record(false);
       continue;
     } catch (e) {
       const at = e instanceof RewardCallError ? e.at : undefined;
@@ -91,12 +105,14 @@ async function scoreReward(b: Built, inputs: RewardInput[], errors: RewardError[
       errors.push(err);
       first ??= err;
       out.push(null);
+      record(true);
     }
-    // Stop as soon as the batch is sure to be above the limit: its other calls cannot bring it back.
-    if (++failures > b.maxFailureRate * calls) {
+    const calls = b.recent.length;
+    const failures = b.recent.filter(Boolean).length;
+    if (failures > b.maxFailureRate * Math.max(calls, FAILURE_MIN_CALLS)) {
       const pct = (x: number): string => `${Math.round(x * 100)} %`;
       throw new RunError(
-        `reward \`${b.node.name}\` failed on ${failures} of ${calls} responses (more than its max_failure_rate, ${pct(b.maxFailureRate)}); the first failure: ${first!.message}${first!.at ? ` (at ${first!.at})` : ''}`,
+        `reward \`${b.node.name}\` failed on ${failures} of its last ${calls} calls (more than its max_failure_rate, ${pct(b.maxFailureRate)}); the first failure: ${first!.message}${first!.at ? ` (at ${first!.at})` : ''}`,
         `fix the reward${b.node.kind === 'custom' ? ` module ${String(b.node.params['module'])}` : ''}, or raise \`max_failure_rate\` on \`${b.node.name}\`; the run's last checkpoint is from before this step`,
         'R0301',
       );

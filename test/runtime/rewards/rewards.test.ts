@@ -39,14 +39,16 @@ describe('exact_answer', () => {
     expect(b.errors).toEqual([{ reward: 'exact_answer', index: 0, message: expect.stringContaining('no reference answer') }]);
   });
 
-  it('stops the run when it fails on more than max_failure_rate of a batch (default: half)', async () => {
+  it('stops the run when it fails on more than max_failure_rate of its recent calls, across batches, judged on at least 8 (default: half)', async () => {
     const set = await buildRewards([r], { baseDir });
-    const e = (await set.score([input('Answer: 11', { answer: undefined }), input('Answer: 11')]).then(() => undefined, (x: unknown) => x)) as RunError | undefined;
-    expect(e).toBeUndefined(); // 1 of 2 is not more than half
-    const f = (await set.score([input('Answer: 11', { answer: undefined }), input('Answer: 11', { answer: undefined }), input('Answer: 11')]).catch((x: unknown) => x)) as RunError;
+    const bad = (): ReturnType<typeof input> => input('Answer: 11', { answer: undefined });
+    // A small batch that fails on its only call does not stop the run: 1 is not more than half of 8.
+    expect(await set.score([bad()]).then(() => undefined, (x: unknown) => x)).toBeUndefined();
+    expect(await set.score([input('Answer: 11'), bad(), bad()]).then(() => undefined, (x: unknown) => x)).toBeUndefined(); // 3 of 4
+    const f = (await set.score([bad(), bad(), input('Answer: 11')]).catch((x: unknown) => x)) as RunError;
     expect(f).toBeInstanceOf(RunError);
     expect(f.code).toBe('R0301');
-    expect(f.message).toBe('reward `exact_answer` failed on 2 of 3 responses (more than its max_failure_rate, 50 %); the first failure: no reference answer: give the dataset an `answer` template');
+    expect(f.message).toBe('reward `exact_answer` failed on 5 of its last 6 calls (more than its max_failure_rate, 50 %); the first failure: no reference answer: give the dataset an `answer` template');
   });
 });
 

@@ -61,11 +61,11 @@ describe('the reward sandbox', () => {
   });
 
   it('stops above max_failure_rate with the first error and its file:line', async () => {
-    const e = (await withSet(custom('throws.mjs', { max_failure_rate: 0.5 }), (s) => s.score([input('a'), input('b'), input('c'), input('d')])).catch((x: unknown) => x)) as RunError;
+    const e = (await withSet(custom('throws.mjs', { max_failure_rate: 0.5 }), (s) => s.score(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((x) => input(x)))).catch((x: unknown) => x)) as RunError;
     expect(e).toBeInstanceOf(RunError);
     expect(e.code).toBe('R0301');
-    // 3 failures of 4 is sure to be above half: the 4th call is not made.
-    expect(e.message).toBe(`reward \`mine\` failed on 3 of 4 responses (more than its max_failure_rate, 50 %); the first failure: no verifier for a (at ${path.join(dir, 'throws.mjs')}:2:9)`);
+    // Judged on never fewer than 8 calls: 5 failures are more than half of 8, so the 6th call is not made.
+    expect(e.message).toBe(`reward \`mine\` failed on 5 of its last 5 calls (more than its max_failure_rate, 50 %); the first failure: no verifier for a (at ${path.join(dir, 'throws.mjs')}:2:9)`);
     expect(e.hint).toContain('module throws.mjs');
   });
 
