@@ -17,7 +17,7 @@ import { UpdateGraphs } from '../rl/update-graphs.js';
 import { Rng } from '../rng.js';
 import { type SftGraphs, sftGraphs, sftStep } from '../sft/sft.js';
 import type { RunEvent, StepMetrics, Tokenizer } from '../types.js';
-import { tensorsHeldByStepGraphs } from '../webgpu-graph.js';
+import { tensorsHeldByStepGraphs } from '../webgpu/graph.js';
 import type { EvalSchedule } from './evals.js';
 import type { RunInputs } from './inputs.js';
 import type { RunLog } from './run-dir.js';
