@@ -1,5 +1,5 @@
 // float32 matmul on the webgpu backend: tfjs's builtin BatchMatMul against each configuration of
-// our tiled kernel (src/runtime/kernels/webgpu-matmul.ts) that the device can run, on square sizes
+// our tiled kernel (src/runtime/webgpu/kernels/matmul.ts) that the device can run, on square sizes
 // and on the model's shapes. Each configuration is first checked against the builtin (max |Δ| over
 // max |builtin| < 1e-3, else FAILED and not timed), then timed: a warm-up chain, then --reps chains
 // of --chain matmuls submitted back to back and waited for once (through a one-element slice of the
@@ -31,7 +31,7 @@ import {
   webgpuMatmulCalls,
   planFor,
   type MatmulLimits,
-} from '../runtime/kernels/webgpu-matmul.js';
+} from '../runtime/webgpu/kernels/matmul.js';
 
 interface Shape {
   name: string;

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertDeviceHealthy, releaseBackend, selectBackend, type BackendRequest } from '../runtime/backend.js';
 import { sample } from '../runtime/rl/sampler.js';
-import { useStepGraphs } from '../runtime/webgpu-graph.js';
+import { useStepGraphs } from '../runtime/webgpu/graph.js';
 import { Rng } from '../runtime/rng.js';
 import { buildMlpStep, buildTrainStep, makeModel, PRESETS } from './train-bench.js';
 
@@ -194,7 +194,7 @@ async function hostTime(preset: string, n: number): Promise<void> {
     }
   }) as typeof engine.runKernel;
   const built = preset === 'mlp' ? buildMlpStep() : buildTrainStep(PRESETS[preset]!);
-  // Warm: shaders compiled, caches filled, and with step graphs (webgpu-graph.ts) the step recorded
+  // Warm: shaders compiled, caches filled, and with step graphs (webgpu/graph.ts) the step recorded
   // and replaying, so that every measured step is a replay.
   for (let i = 0; i < 6; i++) await built.step();
   const host: number[] = [];

@@ -14,7 +14,7 @@ import { AdamW } from '../runtime/optim/adamw.js';
 import { policyLoss, targetLogProbs, tokenLogProbs } from '../runtime/rl/loss.js';
 import { sample } from '../runtime/rl/sampler.js';
 import { GradientStep } from '../runtime/optim/gradient-step.js';
-import type { GraphInputSpec, StepGraphStatus } from '../runtime/webgpu-graph.js';
+import type { GraphInputSpec, StepGraphStatus } from '../runtime/webgpu/graph.js';
 import { Rng } from '../runtime/rng.js';
 
 interface Preset {
@@ -117,7 +117,7 @@ export async function measure(backend: string, name: string, p: Preset, n: numbe
   };
   const inputs = { ids: int2d(B, T), pos: int2d(B, T), tgt: int2d(B, T) };
   const values = { ids, pos, tgt };
-  // Both steps go through step graphs: on webgpu recorded and replayed (webgpu-graph.ts).
+  // Both steps go through step graphs: on webgpu recorded and replayed (webgpu/graph.ts).
   const before = tf.memory().numTensors;
   const trainStep = new GradientStep({ params: m.params, optimizer: opt, inputs, loss: (x) => ({ loss: tf.neg(tf.mean(forwardLogp(x).logp)) as tf.Scalar }) });
   const train = await timed(async () => void (await trainStep.run(values, 1e-3).loss.data()), n, graphWarmUp());

@@ -30,7 +30,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<Outcom
   const valid = validateIR(JSON.parse(JSON.stringify(out.ir)));
   if (!valid.ok) return { code: EXIT.internal, stderr: `error: invalid execution graph: ${valid.errors.join('; ')}\n` };
 
-  const [{ execute }, { plainLine, summaryTable }, { jsonLine }, { RunError, formatRunError }] = await Promise.all([import('../runtime/executor.js'), import('../ui/plain.js'), import('../ui/json.js'), import('../runtime/types.js')]);
+  const [{ execute }, { plainLine, summaryTable }, { jsonLine }, { RunError, formatRunError }] = await Promise.all([import('../runtime/executor/index.js'), import('../ui/plain.js'), import('../ui/json.js'), import('../runtime/types.js')]);
   // The live view only in an interactive terminal; CI, pipes, --no-tui and --json get lines.
   // (CI counts as set when defined at all, even empty, as ink itself reads it.)
   const ci = process.env['CI'] !== undefined && process.env['CI'] !== '0' && process.env['CI'] !== 'false';

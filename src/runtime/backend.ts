@@ -5,11 +5,11 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { type Attempt, firstLine, isNotInstalled } from './backend-attempt.js';
-import { releaseWebgpu, tryWebgpu } from './backend-webgpu.js';
+import { releaseWebgpu, tryWebgpu } from './webgpu/backend.js';
 import { registerTrainingKernels } from './kernels/index.js';
 import { RunError } from './types.js';
 
-export { assertDeviceHealthy, trimGpuBufferPool } from './backend-webgpu.js';
+export { assertDeviceHealthy, trimGpuBufferPool } from './webgpu/backend.js';
 export { registerTrainingKernels } from './kernels/index.js';
 
 export type BackendRequest = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';

@@ -8,11 +8,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerGradients } from './gradients.js';
 import { unsortedSegmentSumCpu, unsortedSegmentSumWasm } from './unsorted-segment-sum.js';
-import { registerWebgpuAdamKernels } from './webgpu-adamw.js';
-import { registerWebgpuRowKernels } from './webgpu-rows.js';
-import { registerWebgpuVocabKernels } from './webgpu-vocab.js';
-import { registerWebgpuKernels } from './webgpu-matmul.js';
-import { registerWebgpuSegmentSum } from './webgpu-segment-sum.js';
+import { registerWebgpuAdamKernels } from '../webgpu/kernels/adamw.js';
+import { registerWebgpuRowKernels } from '../webgpu/kernels/rows.js';
+import { registerWebgpuVocabKernels } from '../webgpu/kernels/vocab.js';
+import { registerWebgpuKernels } from '../webgpu/kernels/matmul.js';
+import { registerWebgpuSegmentSum } from '../webgpu/kernels/segment-sum.js';
 
 export { segmentSumInto, unsortedSegmentSumCpu, unsortedSegmentSumWasm } from './unsorted-segment-sum.js';
 

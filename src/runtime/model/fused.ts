@@ -8,11 +8,11 @@
 // elsewhere the composite stays, whose numbers recorded runs were made with.
 //
 // Each step below has two forms: one WGSL kernel where the backend has the row kernels
-// (kernels/webgpu-rows.ts, webgpu), and the chain of tfjs ops it replaces, which is what runs on
+// (webgpu/kernels/rows.ts, webgpu), and the chain of tfjs ops it replaces, which is what runs on
 // other backends when a test forces the fused blocks on (the gradients are checked there against
 // autodiff of the composite).
 import * as tf from '@tensorflow/tfjs';
-import { hasRowKernels, MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX } from '../kernels/webgpu-rows.js';
+import { hasRowKernels, MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX } from '../webgpu/kernels/rows.js';
 
 let forced: boolean | undefined;
 

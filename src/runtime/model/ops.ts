@@ -15,7 +15,7 @@ export function swapLast(x: tf.Tensor): tf.Tensor {
 
 /**
  * On webgpu our BatchMatMul kernel reads every transposed layout natively
- * (src/runtime/kernels/webgpu-matmul.ts), and each explicit transpose would be one more kernel:
+ * (src/runtime/webgpu/kernels/matmul.ts), and each explicit transpose would be one more kernel:
  * there the plain tfjs products are used, with tfjs's own gradients.
  */
 const nativeTransposes = (): boolean => tf.getBackend() === 'webgpu';

@@ -6,14 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
 import type { HostTensor, ModelConfig } from '../types.js';
 import { RunError } from '../types.js';
-import { writeKvRows } from '../kernels/webgpu-kv.js';
+import { writeKvRows } from '../webgpu/kernels/kv.js';
 import { attentionForward, decoderLayerFused, type LayerParams, rmsNormForward, rmsNormFused, ropeRows, swigluForward, useFusedBlocks } from './fused.js';
 import { matMulT, plainMatMul } from './ops.js';
 
 /**
  * Keys and values of every layer for the positions seen so far: [B, Hkv, S, hd] each. Without
  * `length` the cache holds exactly those S positions and a forward pass returns a longer copy.
- * With `length` (webgpu only: kernels/webgpu-kv.ts) the tensors have a fixed capacity S, the
+ * With `length` (webgpu only: webgpu/kernels/kv.ts) the tensors have a fixed capacity S, the
  * first `length` rows are filled, and a forward pass writes its T new rows into them in place and
  * returns the same tensors with length + T; the mask must then cover all S rows.
  */
@@ -33,7 +33,7 @@ export interface ForwardInput {
   cache?: KvCache;
   /**
    * A fixed-capacity cache: where this call's rows go (cache.length), as an int32 scalar tensor.
-   * Made from cache.length when not given; a step graph (webgpu-graph.ts) passes it as an input.
+   * Made from cache.length when not given; a step graph (webgpu/graph.ts) passes it as an input.
    */
   cacheAt?: tf.Tensor;
   /** Only the last position's logits ([B, 1, V]): a prefill needs no more, and [B, T, V] can be gigabytes. */

@@ -13,8 +13,8 @@
 // tensors in matmuls + embeddings decay, all biases and layernorms don't") and agrees with the
 // Hugging Face Trainer's default of excluding biases and norm weights.
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_MOMENTS, ADAM_PARAM, adamInPlace, hasFusedAdam } from '../kernels/webgpu-adamw.js';
-import { markWrittenOnDevice, overwrite, soleOwner } from '../kernels/webgpu-inplace.js';
+import { ADAM_MOMENTS, ADAM_PARAM, adamInPlace, hasFusedAdam } from '../webgpu/kernels/adamw.js';
+import { markWrittenOnDevice, overwrite, soleOwner } from '../webgpu/kernels/inplace.js';
 import { RunError } from '../types.js';
 
 export interface AdamWConfig {
@@ -130,7 +130,7 @@ export class AdamW {
   /**
    * The host's half of a step: the step count, and on webgpu the step's values (bias corrections,
    * learning rate) written into a tensor the kernels read. With applyStep, the same as step(); a
-   * step graph (runtime/webgpu-graph.ts) records applyStep and runs prepareStep before each replay.
+   * step graph (runtime/webgpu/graph.ts) records applyStep and runs prepareStep before each replay.
    */
   prepareStep(lr: number): void {
     this.t += 1;

@@ -1,9 +1,9 @@
 // One optimizer step of a loss — forward, gradients, optional clipping by global norm, AdamW — as a
-// step graph (../webgpu-graph.ts): on webgpu recorded and then replayed, elsewhere run through tfjs.
+// step graph (../webgpu/graph.ts): on webgpu recorded and then replayed, elsewhere run through tfjs.
 // The step's varying data comes in as the graph's inputs; its scalars come back as tensors.
 import * as tf from '@tensorflow/tfjs';
 import type { UpdateGraphStats } from '../types.js';
-import { type GraphInputSpec, StepGraph, type StepGraphStatus } from '../webgpu-graph.js';
+import { type GraphInputSpec, StepGraph, type StepGraphStatus } from '../webgpu/graph.js';
 import { type AdamW, pairwiseSum } from './adamw.js';
 
 /**

@@ -16,7 +16,7 @@ import { NonfiniteGuard, nonfiniteError } from '../optim/nonfinite.js';
 import { policyLoss, targetLogProbs, tokenLogProbs } from './loss.js';
 import { sample, type Samples } from './sampler.js';
 import { bucketLength } from '../optim/gradient-step.js';
-import { useStepGraphs } from '../webgpu-graph.js';
+import { useStepGraphs } from '../webgpu/graph.js';
 import type { UpdateGraphs } from './update-graphs.js';
 
 export interface GrpoContext {

@@ -17,8 +17,8 @@
 // - in the two seq_* modes, responses with no masked-in token are left out of the mean over
 //   responses, so filtering a response never shrinks the weight of the others.
 import * as tf from '@tensorflow/tfjs';
-import { hasRowKernels } from '../kernels/webgpu-rows.js';
-import { TOKEN_LOGP, TOKEN_LOGP_DX } from '../kernels/webgpu-vocab.js';
+import { hasRowKernels } from '../webgpu/kernels/rows.js';
+import { TOKEN_LOGP, TOKEN_LOGP_DX } from '../webgpu/kernels/vocab.js';
 import { useFusedBlocks } from '../model/fused.js';
 
 export type LossAgg = 'token_mean' | 'seq_mean_token_mean' | 'seq_mean_token_sum_norm';

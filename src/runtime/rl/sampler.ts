@@ -4,12 +4,12 @@
 // so a sequence sees exactly what it would see alone.
 import * as tf from '@tensorflow/tfjs';
 import { trimGpuBufferPool } from '../backend.js';
-import { hasRowKernels } from '../kernels/webgpu-rows.js';
-import { PICK } from '../kernels/webgpu-vocab.js';
+import { hasRowKernels } from '../webgpu/kernels/rows.js';
+import { PICK } from '../webgpu/kernels/vocab.js';
 import type { Rng } from '../rng.js';
 import type { DecodeGraphStats } from '../types.js';
 import { buildMask, type KvCache, maskValues, type Transformer } from '../model/transformer.js';
-import { StepGraph, useStepGraphs } from '../webgpu-graph.js';
+import { StepGraph, useStepGraphs } from '../webgpu/graph.js';
 
 export interface SampleOptions {
   /**
@@ -138,7 +138,7 @@ export async function sample(model: Transformer, prompts: readonly number[][], o
   const next = new Int32Array(B);
   const nextPos = new Int32Array(B);
   // On webgpu with the fixed cache and the choice made on the device, a decode step does the same
-  // thing at every token: it runs as a step graph (recorded, then replayed: webgpu-graph.ts), its
+  // thing at every token: it runs as a step graph (recorded, then replayed: webgpu/graph.ts), its
   // changing values (tokens, positions, mask, the cache row, the uniform draws) as inputs.
   const graphed = fixed && onDevice && hasRowKernels() && useStepGraphs();
   const decode = graphed ? decodeGraph(model, cache!, B, capacity!, o) : undefined;

@@ -1,4 +1,4 @@
-// GRPO's policy update through step graphs (../webgpu-graph.ts) on webgpu: one GradientStep per
+// GRPO's policy update through step graphs (../webgpu/graph.ts) on webgpu: one GradientStep per
 // batch shape, recorded while it runs through tfjs and replayed once two runs recorded the same
 // commands. Elsewhere (and with SIRIC_WEBGPU_GRAPHS=0) grpo.ts updates through tfjs directly, as
 // recorded runs were made.
@@ -14,7 +14,7 @@ import { buildMask } from '../model/transformer.js';
 import type { AdamW } from '../optim/adamw.js';
 import { GradientStep, GradientSteps } from '../optim/gradient-step.js';
 import type { UpdateGraphStats } from '../types.js';
-import type { GraphInputSpec } from '../webgpu-graph.js';
+import type { GraphInputSpec } from '../webgpu/graph.js';
 import { policyLoss, tokenLogProbs } from './loss.js';
 
 type Inputs = 'ids' | 'positions' | 'targets' | 'old' | 'adv' | 'mask' | 'ref';

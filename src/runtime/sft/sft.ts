@@ -10,7 +10,7 @@ import { NonfiniteGuard, nonfiniteError } from '../optim/nonfinite.js';
 import { bucketLength, GradientStep, GradientSteps } from '../optim/gradient-step.js';
 import { causalMask, packSequences } from '../rl/grpo.js';
 import { targetLogProbs } from '../rl/loss.js';
-import { type GraphInputSpec, useStepGraphs } from '../webgpu-graph.js';
+import { type GraphInputSpec, useStepGraphs } from '../webgpu/graph.js';
 import { encodePrompt } from '../tokenizer/chat.js';
 import type { Tokenizer } from '../types.js';
 import { RunError } from '../types.js';
@@ -31,7 +31,7 @@ type SftInputs = 'ids' | 'positions' | 'targets' | 'mask';
 export type SftGraphs = GradientSteps<SftInputs>;
 
 /**
- * SFT steps as step graphs (webgpu-graph.ts), one per batch shape: forward, the mean cross-entropy
+ * SFT steps as step graphs (webgpu/graph.ts), one per batch shape: forward, the mean cross-entropy
  * over response tokens as token log-probs (on webgpu one row kernel each way, without the one-hot
  * [N, L, V] tensor of the tfjs path), clipping on the device, AdamW.
  */

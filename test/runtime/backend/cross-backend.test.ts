@@ -13,7 +13,7 @@ import { policyLoss, tokenLogProbs } from '../../../src/runtime/rl/loss.js';
 import { sample } from '../../../src/runtime/rl/sampler.js';
 import { Rng } from '../../../src/runtime/rng.js';
 import { RunError } from '../../../src/runtime/types.js';
-import { dispatchCacheStats } from '../../../src/runtime/webgpu-dispatch-cache.js';
+import { dispatchCacheStats } from '../../../src/runtime/webgpu/dispatch-cache.js';
 
 process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
 

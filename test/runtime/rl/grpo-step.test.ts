@@ -199,7 +199,7 @@ train rl {
   checkpoint = { at_end = false, at_phase_end = false }
 }
 `;
-    const { execute } = await import('../../../src/runtime/executor.js');
+    const { execute } = await import('../../../src/runtime/executor/index.js');
     const fs = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');

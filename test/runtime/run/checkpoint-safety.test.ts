@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileFile } from '../../../src/compiler.js';
-import { execute } from '../../../src/runtime/executor.js';
+import { execute } from '../../../src/runtime/executor/index.js';
 import type { RunEvent } from '../../../src/runtime/types.js';
 import { RunError } from '../../../src/runtime/types.js';
 

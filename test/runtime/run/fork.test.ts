@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileFile } from '../../../src/compiler.js';
-import { execute } from '../../../src/runtime/executor.js';
+import { execute } from '../../../src/runtime/executor/index.js';
 import { RunError } from '../../../src/runtime/types.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/runtime/', import.meta.url));

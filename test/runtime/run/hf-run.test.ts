@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, expect, it } from 'vitest';
 import { compileFile } from '../../../src/compiler.js';
-import { execute } from '../../../src/runtime/executor.js';
+import { execute } from '../../../src/runtime/executor/index.js';
 import { readHfConfig } from '../../../src/runtime/model/hf-config.js';
 import { readShardedSafetensors } from '../../../src/runtime/model/safetensors.js';
 import { buildMask, Transformer } from '../../../src/runtime/model/transformer.js';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileFile } from '../../../src/compiler.js';
 import type { IRModel } from '../../../src/ir/graph.js';
-import { execute } from '../../../src/runtime/executor.js';
+import { execute } from '../../../src/runtime/executor/index.js';
 import { assertInputsUnchanged, hashInputs, inputFilesOf } from '../../../src/runtime/input-hashes.js';
 import { RunError } from '../../../src/runtime/types.js';
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { compileFile } from '../../../src/compiler.js';
 import type { IREval } from '../../../src/ir/graph.js';
-import { execute } from '../../../src/runtime/executor.js';
+import { execute } from '../../../src/runtime/executor/index.js';
 import type { EvalMetrics, Example, RunEvent, Tokenizer } from '../../../src/runtime/types.js';
 import { plainLine } from '../../../src/ui/plain.js';
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileFile } from '../../../src/compiler.js';
 import type { IRTrain } from '../../../src/ir/graph.js';
-import { execute } from '../../../src/runtime/executor.js';
+import { execute } from '../../../src/runtime/executor/index.js';
 import type { RunEvent } from '../../../src/runtime/types.js';
 import { RunError } from '../../../src/runtime/types.js';
 

@@ -12,7 +12,7 @@
 // step's data) is never replayed; it stays eager, and `status()` says why. What must hold:
 //
 // - Data that changes between steps enters through the graph's inputs: tensors the graph owns,
-//   overwritten in place before each run (kernels/webgpu-inplace.ts). Nothing else may be made from
+//   overwritten in place before each run (webgpu/kernels/inplace.ts). Nothing else may be made from
 //   JavaScript values that change.
 // - State the step changes is changed in place (AdamW's in-place update: optim/adamw.ts), so its
 //   buffers stay put. It is declared (`state`): before a replay the graph checks that each state
@@ -28,8 +28,8 @@
 // dispatch cache (its uniform buffers are destroyed), a different backend, and a state tensor with
 // new data.
 import * as tf from '@tensorflow/tfjs';
-import { bufferOf, flushRecorded, markWrittenOnDevice, overwrite } from './kernels/webgpu-inplace.js';
-import { dispatchCacheStats, hasDispatchCaches } from './webgpu-dispatch-cache.js';
+import { bufferOf, flushRecorded, markWrittenOnDevice, overwrite } from './kernels/inplace.js';
+import { dispatchCacheStats, hasDispatchCaches } from './dispatch-cache.js';
 
 type Fn = (this: unknown, ...a: unknown[]) => unknown;
 interface GpuBuffer {

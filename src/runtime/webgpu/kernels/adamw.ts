@@ -5,19 +5,19 @@
 //   SiricAdamParam(p [n], mv' [2n], s [3]) → [n]:  p' = p − lr·( (m'/bc1) / (√(v'/bc2) + ε) [+ λ·p] )
 //
 // s = [bc1, bc2, lr], the values that change at every step, is a tensor rather than uniforms, so
-// that the dispatch caches (webgpu-dispatch-cache.ts) see the same uniforms at every step.
+// that the dispatch caches (webgpu/dispatch-cache.ts) see the same uniforms at every step.
 //
 // In place (adamInPlace): the same two updates per parameter, written into the group's moments at
 // the parameter's offset and into the parameter itself. Nothing is allocated, concatenated or
 // split, and the parameters and moments keep their buffers from step to step, which a step graph
-// (runtime/webgpu-graph.ts) needs.
+// (runtime/webgpu/graph.ts) needs.
 //
 // The same operations in the same order as the composite update of tfjs ops, so the numbers agree
 // to float32 rounding (the GPU compiler may fuse a multiply and an add). tfjs does this in about 16
 // kernels per group, plus 3 slices per parameter to put the results back; a step of a small model
 // on an H100 spent most of its AdamW time on those dispatches, not arithmetic.
 import * as tf from '@tensorflow/tfjs';
-import type { WebgpuBackendLike, WebgpuProgram } from './webgpu-matmul.js';
+import type { WebgpuBackendLike, WebgpuProgram } from './matmul.js';
 
 export const ADAM_MOMENTS = 'SiricAdamMoments';
 export const ADAM_PARAM = 'SiricAdamParam';

@@ -1,6 +1,6 @@
 // Writing into an existing tensor on webgpu. tfjs never changes a tensor's contents: every op makes
 // a new one, and a variable's assign() swaps in another buffer. Keeping some buffers fixed
-// (parameters, optimizer moments, a step graph's inputs: runtime/webgpu-graph.ts) needs writes in
+// (parameters, optimizer moments, a step graph's inputs: runtime/webgpu/graph.ts) needs writes in
 // place, and those must respect three things tfjs assumes:
 //
 // - queue.writeBuffer takes effect before any command not yet submitted, so what tfjs has recorded

@@ -16,8 +16,8 @@
 // runs them.
 // SIRIC_WEBGPU_SEGMENT_SUM=builtin selects tfjs's always, for comparisons.
 import * as tf from '@tensorflow/tfjs';
-import { REDUCE, RowProgram, WG } from './webgpu-rows.js';
-import { replaceWebgpuKernel, type WebgpuBackendLike } from './webgpu-matmul.js';
+import { REDUCE, RowProgram, WG } from './rows.js';
+import { replaceWebgpuKernel, type WebgpuBackendLike } from './matmul.js';
 
 /** Most output rows this kernel takes; above, tfjs's atomic kernel. */
 export const SEGMENT_SUM_MAX_ROWS = 4096;

@@ -1,4 +1,4 @@
-// Step graphs (src/runtime/webgpu-graph.ts) on the software WebGPU device: a replayed training step
+// Step graphs (src/runtime/webgpu/graph.ts) on the software WebGPU device: a replayed training step
 // gives exactly the eager step's numbers, makes nothing per step, notices when it may no longer be
 // replayed, and refuses steps that cannot be replayed. Skipped with the reason where webgpu is
 // unavailable (no Mesa GL packages).
@@ -10,8 +10,8 @@ import { buildMask, Transformer } from '../../../src/runtime/model/transformer.j
 import { AdamW } from '../../../src/runtime/optim/adamw.js';
 import { GradientStep } from '../../../src/runtime/optim/gradient-step.js';
 import { tokenLogProbs } from '../../../src/runtime/rl/loss.js';
-import { dispatchCacheStats } from '../../../src/runtime/webgpu-dispatch-cache.js';
-import { StepGraph } from '../../../src/runtime/webgpu-graph.js';
+import { dispatchCacheStats } from '../../../src/runtime/webgpu/dispatch-cache.js';
+import { StepGraph } from '../../../src/runtime/webgpu/graph.js';
 
 process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
 
@@ -217,7 +217,7 @@ describe('step graphs on webgpu', () => {
     expect(b.status()).toMatchObject({ ready: true });
     expect(a.status().replayed).toBeGreaterThan(0);
     expect(b.status().replayed).toBeGreaterThan(0);
-    const { bufferOf, flushRecorded } = await import('../../../src/runtime/kernels/webgpu-inplace.js');
+    const { bufferOf, flushRecorded } = await import('../../../src/runtime/webgpu/kernels/inplace.js');
     const buffer = bufferOf(w) as { size: number; usage: number };
     const pool = (tf.backend() as unknown as { bufferManager: { freeBuffers: Map<string, object[]> } }).bufferManager;
     // tfjs releases a disposed tensor's buffer at its next submit.

@@ -1,15 +1,15 @@
 // The webgpu backend: Dawn (the optional `webgpu` package) under tfjs-backend-webgpu, with what
 // siric adds to it: every adapter limit requested, uploads through queue.writeBuffer, cached
-// uniforms and bind groups (webgpu-dispatch-cache.ts), GPU errors
+// uniforms and bind groups (webgpu/dispatch-cache.ts), GPU errors
 // turned into RunErrors, a trim of tfjs's buffer pool, and a software device for tests
 // (SIRIC_WEBGPU_ADAPTER=gles). backend.ts decides when to try it.
 import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { type Attempt, firstLine, isNotInstalled } from './backend-attempt.js';
-import { registerTrainingKernels } from './kernels/index.js';
-import { installSubmitPolicy, SUBMIT_BATCH } from './kernels/webgpu-submit.js';
-import { RunError } from './types.js';
-import { clearBindGroupCache, installDispatchCaches, memoizeBindGroupLayouts } from './webgpu-dispatch-cache.js';
+import { type Attempt, firstLine, isNotInstalled } from '../backend-attempt.js';
+import { registerTrainingKernels } from '../kernels/index.js';
+import { installSubmitPolicy, SUBMIT_BATCH } from './kernels/submit.js';
+import { RunError } from '../types.js';
+import { clearBindGroupCache, installDispatchCaches, memoizeBindGroupLayouts } from './dispatch-cache.js';
 
 interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string };
@@ -93,7 +93,7 @@ export async function tryWebgpu(): Promise<Attempt> {
     if (await tf.setBackend('webgpu')) {
       watchDeviceErrors();
       // tfjs submits its command buffer every N kernels (15 by default); ours is larger, with work
-      // submitted early once there is enough of it (kernels/webgpu-submit.ts). SIRIC_WEBGPU_SUBMIT_BATCH sets N.
+      // submitted early once there is enough of it (webgpu/kernels/submit.ts). SIRIC_WEBGPU_SUBMIT_BATCH sets N.
       const batch = Number(process.env['SIRIC_WEBGPU_SUBMIT_BATCH'] ?? '');
       tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch > 0 ? batch : SUBMIT_BATCH);
       return { ok: true, device: describeAdapter(adapter) };

@@ -5,7 +5,7 @@
 // same buffers and hits the dispatch caches; the new keys and values are copied into their rows
 // of the cache by one small kernel, and attention masks the rows not yet written.
 import * as tf from '@tensorflow/tfjs';
-import type { WebgpuProgram } from './webgpu-matmul.js';
+import type { WebgpuProgram } from './matmul.js';
 
 const WG = 256;
 

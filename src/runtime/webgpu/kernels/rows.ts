@@ -18,7 +18,7 @@
 // sums and maxima reduced through workgroup memory. Results agree with the tfjs op chains to float32
 // rounding (the order of a row's sum differs).
 import * as tf from '@tensorflow/tfjs';
-import type { WebgpuBackendLike, WebgpuProgram } from './webgpu-matmul.js';
+import type { WebgpuBackendLike, WebgpuProgram } from './matmul.js';
 
 export const RMS_INV = 'SiricRmsInv';
 export const RMS_NORM_DX = 'SiricRmsNormDx';

@@ -13,7 +13,7 @@
 // first use). 'auto' (the default) picks per shape from the configurations the device can run.
 
 import * as tf from '@tensorflow/tfjs';
-import { noteMatmulFlops } from './webgpu-submit.js';
+import { noteMatmulFlops } from './submit.js';
 
 // ---------- configurations ----------
 

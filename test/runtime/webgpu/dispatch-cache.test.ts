@@ -3,7 +3,7 @@
 // any machine: tfjs's makeUniforms is called on a stand-in backend that records what it writes.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { packUniforms } from '../../../src/runtime/webgpu-dispatch-cache.js';
+import { packUniforms } from '../../../src/runtime/webgpu/dispatch-cache.js';
 
 type Uniform = { type: string; data: number[] };
 

@@ -1,4 +1,4 @@
-// UnsortedSegmentSum on webgpu (src/runtime/kernels/webgpu-segment-sum.ts) against a JavaScript sum
+// UnsortedSegmentSum on webgpu (src/runtime/webgpu/kernels/segment-sum.ts) against a JavaScript sum
 // in token order: columns fewer than a workgroup, more than one pass of columns, token counts that
 // are no multiple of the tile, ids out of range (dropped), a row no token names, rank-3 inputs;
 // and where tfjs's kernel runs instead (a table above the size limit), to rounding. Which problems
@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../src/runtime/backend.js';
 import { useWebgpu } from '../../helpers/webgpu.js';
-import { SEGMENT_SUM_MAX_ROWS, segmentSumApplies } from '../../../src/runtime/kernels/webgpu-segment-sum.js';
+import { SEGMENT_SUM_MAX_ROWS, segmentSumApplies } from '../../../src/runtime/webgpu/kernels/segment-sum.js';
 import { Rng } from '../../../src/runtime/rng.js';
 
 const webgpu = useWebgpu();

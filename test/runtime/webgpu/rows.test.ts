@@ -1,4 +1,4 @@
-// The row kernels of the fused blocks (src/runtime/kernels/webgpu-rows.ts) against the tfjs op
+// The row kernels of the fused blocks (src/runtime/webgpu/kernels/rows.ts) against the tfjs op
 // chains they replace, on the webgpu backend: rows shorter and longer than a workgroup, a row count
 // that is no multiple of anything, a per-batch and a shared mask, a fully masked row; and rotary
 // embedding's backward as the exact adjoint of its forward. Runs on the software device
@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { useWebgpu } from '../../helpers/webgpu.js';
-import { MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX } from '../../../src/runtime/kernels/webgpu-rows.js';
-import { PICK, TOKEN_LOGP, TOKEN_LOGP_DX } from '../../../src/runtime/kernels/webgpu-vocab.js';
+import { MASKED_SOFTMAX, RMS_INV, RMS_NORM_DX, ROPE, SOFTMAX_DX, SWIGLU, SWIGLU_DX } from '../../../src/runtime/webgpu/kernels/rows.js';
+import { PICK, TOKEN_LOGP, TOKEN_LOGP_DX } from '../../../src/runtime/webgpu/kernels/vocab.js';
 import { Rng } from '../../../src/runtime/rng.js';
 import { targetLogProbs, tokenLogProbs } from '../../../src/runtime/rl/loss.js';
 

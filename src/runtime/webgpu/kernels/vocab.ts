@@ -12,7 +12,7 @@
 // Each replaces a dozen or more tfjs ops over [rows, V] tensors. Results agree with those op chains
 // to float32 rounding.
 import type * as tf from '@tensorflow/tfjs';
-import { f32, i32, type KernelArgs, last, REDUCE, registerWebgpu, RowProgram, rowsOf, WG } from './webgpu-rows.js';
+import { f32, i32, type KernelArgs, last, REDUCE, registerWebgpu, RowProgram, rowsOf, WG } from './rows.js';
 
 export const PICK = 'SiricPick';
 export const TOKEN_LOGP = 'SiricTokenLogp';

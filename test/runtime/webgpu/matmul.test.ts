@@ -9,7 +9,7 @@ process.env['SIRIC_WEBGPU_ADAPTER'] ??= 'gles';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerTrainingKernels, releaseBackend, selectBackend } from '../../../src/runtime/backend.js';
-import { BYTES_PER_US, SUBMIT_BATCH, SUBMIT_GPU_US } from '../../../src/runtime/kernels/webgpu-submit.js';
+import { BYTES_PER_US, SUBMIT_BATCH, SUBMIT_GPU_US } from '../../../src/runtime/webgpu/kernels/submit.js';
 import {
   WEBGPU_MATMUL_CONFIGS,
   autoConfig,
@@ -24,7 +24,7 @@ import {
   webgpuMatmulSource,
   type MatmulConfig,
   type MatmulLimits,
-} from '../../../src/runtime/kernels/webgpu-matmul.js';
+} from '../../../src/runtime/webgpu/kernels/matmul.js';
 
 // ---------- a reference matmul with tfjs's broadcasting semantics ----------
 
