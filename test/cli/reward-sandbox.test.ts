@@ -93,7 +93,7 @@ function expectOnlyWarmupCheckpoint(name: string): void {
 it('a reward that calls process.exit(0) fails the run (not exit 0), naming the module and line', { timeout: 60_000 }, () => {
   const r = run(pipeline('exits', 'exit.mjs'));
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain('error[R0301]: reward `mine` failed on 2 of 2 responses (more than its max_failure_rate, 50 %); the first failure: called process.exit(0) (a reward must return a score, not end the process)');
+  expect(r.stderr).toContain('error[R0301]: reward `mine` failed on 2 of its last 2 calls (more than its max_failure_rate, 50 %); the first failure: called process.exit(0) (a reward must return a score, not end the process)');
   expect(r.stderr).toMatch(/\(at \S*exit\.mjs:2:11\)/);
   expect(r.stderr).toContain('the run\'s last checkpoint is from before this step');
   expectOnlyWarmupCheckpoint('exits');
@@ -102,7 +102,7 @@ it('a reward that calls process.exit(0) fails the run (not exit 0), naming the m
 it('a reward whose promise never resolves times out and fails the run with a message', { timeout: 60_000 }, () => {
   const r = run(pipeline('never', 'never.mjs', 0.2));
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain('error[R0301]: reward `mine` failed on 2 of 2 responses');
+  expect(r.stderr).toContain('error[R0301]: reward `mine` failed on 2 of its last 2 calls');
   expect(r.stderr).toContain('the first failure: timed out after 0.2 s (a loop, or a promise that never settles?)');
   expectOnlyWarmupCheckpoint('never');
 });
@@ -110,7 +110,7 @@ it('a reward whose promise never resolves times out and fails the run with a mes
 it('a .ts reward that always throws stops the run with the first error and its line in the .ts file', { timeout: 60_000 }, () => {
   const r = run(pipeline('throws', 'throws.ts'));
   expect(r.code).toBe(1);
-  expect(r.stderr).toMatch(/error\[R0301\]: reward `mine` failed on 2 of 2 responses .*the first failure: no verifier for a \d+-character response \(at \S*throws\.ts:2:9\)/);
+  expect(r.stderr).toMatch(/error\[R0301\]: reward `mine` failed on 2 of its last 2 calls .*the first failure: no verifier for a \d+-character response \(at \S*throws\.ts:2:9\)/);
   expectOnlyWarmupCheckpoint('throws');
 });
 

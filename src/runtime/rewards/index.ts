@@ -30,7 +30,8 @@ interface Built {
  * max_failure_rate is judged on a reward's last FAILURE_WINDOW calls, across steps, and never on
  * fewer than FAILURE_MIN_CALLS: a batch of a few calls (a small group, most responses cut off)
  * must not stop a run on one unlucky failure, and a reward that has worked for a thousand steps
- * and then fails on every call still stops within a few dozen calls.
+ * and then fails on every call still stops within a few dozen calls. A reward whose every call
+ * has failed stops at its second call, however short the run.
  */
 const FAILURE_WINDOW = 64;
 const FAILURE_MIN_CALLS = 8;
@@ -109,7 +110,9 @@ async function scoreReward(b: Built, inputs: RewardInput[], errors: RewardError[
     }
     const calls = b.recent.length;
     const failures = b.recent.filter(Boolean).length;
-    if (failures > b.maxFailureRate * Math.max(calls, FAILURE_MIN_CALLS)) {
+    // Or: every call so far has failed (a broken module, in a run too short to reach 8 calls).
+    const allFailed = b.maxFailureRate < 1 && calls >= 2 && failures === calls;
+    if (allFailed || failures > b.maxFailureRate * Math.max(calls, FAILURE_MIN_CALLS)) {
       const pct = (x: number): string => `${Math.round(x * 100)} %`;
       throw new RunError(
         `reward \`${b.node.name}\` failed on ${failures} of its last ${calls} calls (more than its max_failure_rate, ${pct(b.maxFailureRate)}); the first failure: ${first!.message}${first!.at ? ` (at ${first!.at})` : ''}`,

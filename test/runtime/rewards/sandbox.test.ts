@@ -64,8 +64,8 @@ describe('the reward sandbox', () => {
     const e = (await withSet(custom('throws.mjs', { max_failure_rate: 0.5 }), (s) => s.score(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((x) => input(x)))).catch((x: unknown) => x)) as RunError;
     expect(e).toBeInstanceOf(RunError);
     expect(e.code).toBe('R0301');
-    // Judged on never fewer than 8 calls: 5 failures are more than half of 8, so the 6th call is not made.
-    expect(e.message).toBe(`reward \`mine\` failed on 5 of its last 5 calls (more than its max_failure_rate, 50 %); the first failure: no verifier for a (at ${path.join(dir, 'throws.mjs')}:2:9)`);
+    // Every call so far has failed: the run stops at the second.
+    expect(e.message).toBe(`reward \`mine\` failed on 2 of its last 2 calls (more than its max_failure_rate, 50 %); the first failure: no verifier for a (at ${path.join(dir, 'throws.mjs')}:2:9)`);
     expect(e.hint).toContain('module throws.mjs');
   });
 
