@@ -5,29 +5,14 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
-const BIN = path.join(ROOT, 'bin', 'siric.js');
-// 3 SFT steps, then 4 GRPO steps: 7 in all, a few seconds on cpu.
-const TINY = 'test/fixtures/runtime/tiny.siri';
-const ENV: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: '1' };
-delete ENV['FORCE_COLOR'];
-delete ENV['SIRIC_DEBUG'];
+import { BIN, ENV, ROOT, TINY, siric } from '../helpers/binary.js';
 
 let tmp: string;
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siric-ux-'));
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function siric(args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: o.cwd ?? ROOT, env: o.env ?? ENV, encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw r.error;
-  expect(r.stderr).not.toContain('siric failed unexpectedly');
-  return r;
-}
 
 /** A printed command line, run by a shell exactly as printed. */
 function shell(line: string, o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {

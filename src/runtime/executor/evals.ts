@@ -12,6 +12,8 @@ export class EvalSchedule {
   readonly done: Set<string>;
   /** Every eval of the run so far, in order: the final table. */
   readonly summary: EvalMetrics[];
+  /** Evals already warned about a budget the model's context cannot hold. */
+  private readonly clamped = new Set<string>();
 
   constructor(
     private readonly ir: IR,
@@ -31,6 +33,12 @@ export class EvalSchedule {
       for (const p of e.points) {
         const key = `${e.id}@${p.step}`;
         if (p.step !== globalStep || p.stage !== stage || this.done.has(key)) continue;
+        const context = model.config.max_position_embeddings;
+        if (e.max_tokens >= context && !this.clamped.has(e.id)) {
+          // `check` says so for a scratch model; a Hugging Face model's context is known only here.
+          this.clamped.add(e.id);
+          this.sink({ type: 'warning', message: `eval \`${e.name}\`: max_tokens = ${e.max_tokens} is not below the ${context}-token context of the model, so each response is cut at what its prompt leaves (and counted as truncated); set the eval's max_tokens below ${context}` });
+        }
         const split = datasets.get(e.data.dataset)!;
         const rows = e.data.split === 'train' ? split.train : e.data.split === 'eval' ? split.eval : [...split.train, ...split.eval];
         const m = await runEval(e, rows, { model, tokenizer, rewards: await judges.for(e.judge), seed: this.ir.pipeline.seed }, { step: globalStep, stage: stage && nodes.get(stage)!.name, reason: p.reason });

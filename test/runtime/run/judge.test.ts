@@ -111,4 +111,14 @@ describe('eval judges', () => {
     expect((ir.nodes.find((n) => n.type === 'eval') as IREval).judge).toBeNull();
     expect(summary.map((m) => m.judge)).toEqual(['final_answer (built-in)']);
   });
+
+  it('an eval budget the model context cannot hold is said once per eval, not cut silently (a Hugging Face model\'s context is known only at run time)', { timeout: 60_000 }, async () => {
+    const out = compileFile(pipeline('eval heldout {\n  data = sums\n}'), { mode: 'compile' });
+    const ev = out.ir!.nodes.find((n): n is IREval => n.type === 'eval')!;
+    ev.max_tokens = 64; // the scratch model's whole context: check refuses it (E0408), so set it in the graph
+    const events: RunEvent[] = [];
+    await execute({ ir: out.ir!, baseDir: dir, outDir: path.join(dir, 'runs'), sink: (e) => events.push(e) });
+    const warnings = events.filter((e): e is Extract<RunEvent, { type: 'warning' }> => e.type === 'warning').map((e) => e.message);
+    expect(warnings).toEqual([expect.stringMatching(/^eval `heldout`: max_tokens = 64 is not below the 64-token context of the model/)]);
+  });
 });
