@@ -1232,7 +1232,7 @@ def _agent_loop_classes():
 
     # Found again by name when Ray or Hydra looks them up: siri_verl.SiriBudgetAgentLoop.
     for cls in (SiriBudgetAgentLoop, SiriEvalAgentLoop):
-        cls.__module__ = __name__
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__
     return {"SiriBudgetAgentLoop": SiriBudgetAgentLoop, "SiriEvalAgentLoop": SiriEvalAgentLoop}
 
 
