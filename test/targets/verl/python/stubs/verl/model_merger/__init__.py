@@ -1,0 +1,1 @@
+"""Stand-in for verl.model_merger (tests only)."""
