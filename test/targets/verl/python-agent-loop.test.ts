@@ -27,8 +27,8 @@ describe.skipIf(NO_PYTHON)('the siri_verl agent loops', () => {
     { target: TRAIN, want: { len: byStep[0], eos: true }, row: { global_steps: 1 } }, // EOS exactly at the cap: not cut off
     { target: TRAIN, want: { len: byStep[0], eos: false }, row: { global_steps: 1 } }, // the cap, no EOS: cut off
     { target: TRAIN, want: { len: 10, eos: true }, row: {} }, // no global_steps
-    { target: EVAL, want: { len: 10_000, eos: true }, row: { global_steps: 7 }, yaml: { max_tokens: 77 } },
-    { target: EVAL, want: { len: 5, eos: true }, row: {}, yaml: {} }, // the cap from siri_job.json
+    { target: EVAL, want: { len: 10_000, eos: true }, row: { global_steps: 7 }, yaml: { name: 'siri_eval', max_tokens: 77 } },
+    { target: EVAL, want: { len: 5, eos: true }, row: {}, yaml: { name: 'siri_eval' } }, // the cap from siri_job.json
   ];
   const r = python([path.join(PY_HELPERS, 'agent_loop_check.py'), dir], { input: JSON.stringify({ runs }), pythonPath: [STUBS] });
   const out = JSON.parse(r.status === 0 ? r.stdout : 'null') as { runs: Run[]; module: string; pickles: boolean; eval_is_single_turn: string[] } | null;

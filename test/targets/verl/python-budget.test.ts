@@ -62,3 +62,22 @@ describe.skipIf(NO_PYTHON)('siri_verl.budget_at', () => {
     expect(r.stdout).toBe(`${stage.budget.by_step[0]} ${stage.budget.by_step[119]}\nstep 121 is outside the stage's 120 steps (global_steps counts from 1)\n`);
   });
 });
+
+describe.skipIf(NO_PYTHON)('the verl modules', () => {
+  it('parse as Python 3.9 and import only the standard library at module level', () => {
+    const check = [
+      'import ast, sys, json',
+      'bad = []',
+      'for f in sys.argv[1:]:',
+      '    tree = ast.parse(open(f).read(), f, feature_version=(3, 9))',
+      '    for node in tree.body:',
+      '        if isinstance(node, (ast.Import, ast.ImportFrom)):',
+      '            for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]):',
+      '                if name.split(".")[0] not in sys.stdlib_module_names: bad.append(f + ": " + name)',
+      'print(json.dumps(bad))',
+    ].join('\n');
+    const r = python(['-c', check, path.join(PY_SRC, 'siri_verl.py'), path.join(PY_SRC, 'siri_export.py')]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+});
