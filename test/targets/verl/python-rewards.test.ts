@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { IR, IREval, IRReward } from '../../../src/ir/graph.js';
 import { buildRewards } from '../../../src/runtime/rewards/index.js';
 import type { RewardInput } from '../../../src/runtime/types.js';
-import { compileIR, drive, grpoStage, makeJob, NO_PYTHON, PY_HELPERS } from './python-job.js';
+import { compileIR, drive, grpoStage, makeJob, NO_PYTHON, PY_HELPERS, PY_SRC } from './python-job.js';
 
 const reward = (name: string, kind: IRReward['kind'], params: Record<string, unknown>, o: Partial<IRReward> = {}): IRReward => ({ id: `reward.${name}`, type: 'reward', name, kind, weight: 1, truncated: 'zero', on_error: 'zero', params, ...o });
 
@@ -142,5 +142,24 @@ describe.skipIf(NO_PYTHON)('siri_verl.compute_score', () => {
     ]);
     expect(plain!.error).toContain('this row did not run through the siri_budget or siri_eval agent loop');
     expect(noLen!.error).toContain("the reward needs the response's length, which the agent loop records (extra_info.siri_response_len)");
+  });
+});
+
+describe.skipIf(NO_PYTHON)('siri_verl.js_regex', () => {
+  it("matches as JavaScript's RegExp does on the patterns users write for exact_answer, numeric_equal and regex", () => {
+    const patterns: [string, string][] = [
+      ['Answer:\\s*(.+)', ''], ['answer:\\s*(\\d+)', 'i'], ['=\\s*(\\S+)', ''], ['^#### (.*)$', 'm'], ['(.*)$', ''], ['\\bis\\b\\s+(\\w+)', ''], ['[\\s\\S]+?(\\d)', ''],
+      ['[^\\s$]+', ''], ['(?<num>\\d+)\\s*\\k<num>', ''], ['\\$(\\d+)\\.?', ''], ['x{2}|y{,2}', ''], ['[a-c\\S]', ''], ['[^a\\S]', ''], ['\\e\\q', ''], ['\\/(\\w)', ''], ['.', ''], ['[]|[^]', ''],
+      ['(?:final )?answer is\\s*\\$?([^$\\n]+)', 'i'], ['\\\\boxed\\{([^}]*)\\}', ''], ['^\\s*(\\d+)\\s*$', 'm'],
+    ];
+    const texts = ['Answer: 42\nanswer:  7 \r\nANSWER:3', 'x = 12, y =\u00a0-3.5', '#### 5\r\n#### 6\u2028#### 7', 'the answer is $9$ and this is it', 'xx yy y{,2} \\e q /a', '\\boxed{1} \\boxed{x+1}', ' 12 \n 3\u3000\n4'];
+    const calls = patterns.flatMap(([p, f]) => texts.map((t) => ({ p, f, t })));
+    const got = drive<{ ok?: [number, string, string | null][]; error?: string }>(PY_SRC, calls.map(({ p, f, t }) => ({ op: 'regex', pattern: p, flags: f, text: t })));
+    const wrong = calls.flatMap(({ p, f, t }, i) => {
+      const rx = new RegExp(p, f + 'g');
+      const want = [...t.matchAll(rx)].map((m) => [m.index, m[0], m.length > 1 ? (m[1] ?? null) : null]);
+      return JSON.stringify(got[i]!.ok) === JSON.stringify(want) ? [] : [`/${p}/${f} on ${JSON.stringify(t)}: python ${JSON.stringify(got[i])}, js ${JSON.stringify(want)}`];
+    });
+    expect(wrong).toEqual([]);
   });
 });

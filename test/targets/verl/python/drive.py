@@ -37,5 +37,14 @@ def call(req):
         return {"error": "%s: %s" % (type(e).__name__, e)}
 
 
-OPS = {"budgets": budgets, "grade": grade, "score": score, "call": call}
+def regex(req):
+    """[start, match, group 1] of every match, as JavaScript's matchAll with the `g` flag."""
+    try:
+        rx = siri_verl.js_regex(req["pattern"], req.get("flags", ""))
+        return {"ok": [[m.start(), m.group(0), m.group(1) if rx.groups else None] for m in rx.finditer(req["text"])]}
+    except Exception as e:  # noqa: BLE001 -- reported to the test
+        return {"error": "%s: %s" % (type(e).__name__, e)}
+
+
+OPS = {"regex": regex, "budgets": budgets, "grade": grade, "score": score, "call": call}
 print(json.dumps([OPS[r["op"]](r) for r in json.load(sys.stdin)]))
