@@ -48,7 +48,7 @@ export function formatDocument(display: string, text: string): TextEdit[] {
  * After each phase label: its steps and budget (`steps 1–20: 112 → 48 tokens`; a phase in a
  * `repeat` lists each cycle's steps). After a schedule's name: its whole span of steps.
  */
-export function inlayHints(a: Analysis, all: Iterable<Analysis>): InlayHint[] {
+export function inlayHints(a: Analysis, all: readonly Analysis[]): InlayHint[] {
   const mod = a.module;
   if (!mod) return [];
   const out: InlayHint[] = [];

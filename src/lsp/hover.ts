@@ -13,7 +13,7 @@ import type { Analysis } from './workspace.js';
 
 const code = (s: string): string => '```siri\n' + s + '\n```';
 
-export function hover(a: Analysis, offset: number, all: Iterable<Analysis>): Hover | undefined {
+export function hover(a: Analysis, offset: number, all: readonly Analysis[]): Hover | undefined {
   const mod = a.module;
   if (!mod) return undefined;
   const hit = locate(mod.file, offset);
@@ -80,7 +80,7 @@ function templateParam(mod: Module, frames: readonly Frame[], name: string): { m
 
 const textOf = (mod: Module, s: A.Span): string => mod.file.text.slice(s.start.offset, s.end.offset);
 
-export function describeTarget(t: Target, all: Iterable<Analysis>): string {
+export function describeTarget(t: Target, all: readonly Analysis[]): string {
   if (t.t === 'module') return `**${t.mod.display}**${t.mod.isStd ? ' (standard library, read-only)' : ''}\n\ndeclares: ${[...t.mod.decls.values()].map((d) => `\`${d.name.name}\``).join(', ') || 'nothing'}`;
   if (t.t === 'param') return `${code(signature(t.decl, t.mod.file.text))}\nparameter \`${t.param.name.name}\`${t.param.default ? `, default \`${textOf(t.mod, t.param.default.span)}\`` : ' (required)'}`;
   const out = [code(signature(t.decl, t.mod.file.text))];

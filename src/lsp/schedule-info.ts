@@ -36,7 +36,7 @@ export function scheduleRuns(a: Analysis, scheduleId: string): ScheduleRuns | un
 }
 
 /** The runs of the phase written at `span` (a phase inside a `repeat` runs once per cycle), from any analysis. */
-export function runsOfPhase(analyses: Iterable<Analysis>, span: Span): ScheduleRuns | undefined {
+export function runsOfPhase(analyses: readonly Analysis[], span: Span): ScheduleRuns | undefined {
   let best: ScheduleRuns | undefined;
   for (const a of analyses) {
     for (const id of a.out.result?.phases.keys() ?? []) {

@@ -1,7 +1,7 @@
 // `siric lsp`: the language server over stdio. Documents are re-checked a moment after the user
 // stops typing (a newer edit cancels the pending check), and their importers with them.
-import { TextDocuments, TextDocumentSyncKind, type Connection, type Diagnostic as LspDiagnostic, type InitializeResult } from 'vscode-languageserver';
-import { createConnection, ProposedFeatures } from 'vscode-languageserver/node.js';
+import { ErrorCodes, TextDocuments, TextDocumentSyncKind, type ResponseMessage, type Connection, type Diagnostic as LspDiagnostic, type InitializeResult } from 'vscode-languageserver';
+import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node.js';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { VERSION } from '../version.js';
 import { complete } from './completion.js';
@@ -22,7 +22,17 @@ export interface ServerOptions {
 const DEFAULT_DEBOUNCE_MS = 15;
 
 export function startServer(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): Connection {
-  const connection = createConnection(ProposedFeatures.all, input, output);
+  const reader = new StreamMessageReader(input);
+  const writer = new StreamMessageWriter(output);
+  // A message that is not JSON has no id to answer: reply with JSON-RPC's parse error (id null) and read on.
+  reader.onError((e) => void writer.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: `not a JSON-RPC message: ${e.message}` } } as ResponseMessage));
+  const connection = createConnection(ProposedFeatures.all, reader, writer);
+  // The stream reader does not end the process when the editor goes away: do as the library does for streams.
+  let shutdown = false;
+  input.on('end', () => process.exit(shutdown ? 0 : 1));
+  connection.onShutdown(() => {
+    shutdown = true;
+  });
   const documents = new TextDocuments(TextDocument);
   let ws = new Workspace(process.cwd());
   let target: Target = 'ir';
@@ -136,7 +146,7 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
 
   connection.onHover((p) => {
     const q = at(p.textDocument.uri, p.position);
-    return q ? (hover(q.a, q.offset, ws.analyses.values()) ?? null) : null;
+    return q ? (hover(q.a, q.offset, [...ws.analyses.values()]) ?? null) : null;
   });
   connection.onCompletion((p) => {
     const q = at(p.textDocument.uri, p.position);
@@ -167,7 +177,7 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
   });
   connection.languages.inlayHint.on((p) => {
     const a = current(p.textDocument.uri);
-    return a ? inlayHints(a, ws.analyses.values()) : [];
+    return a ? inlayHints(a, [...ws.analyses.values()]) : [];
   });
   connection.onCodeAction((p) => {
     const a = current(p.textDocument.uri);
