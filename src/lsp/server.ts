@@ -27,9 +27,10 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
   // A message that is not JSON has no id to answer: reply with JSON-RPC's parse error (id null) and read on.
   reader.onError((e) => void writer.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: `not a JSON-RPC message: ${e.message}` } } as ResponseMessage));
   const connection = createConnection(ProposedFeatures.all, reader, writer);
-  // The stream reader does not end the process when the editor goes away: do as the library does for streams.
+  // When the editor goes away (stdin ends) the process ends too, as the library's own stream
+  // handling does: 0 after `shutdown`, else 1; the messages read just before are answered first.
   let shutdown = false;
-  input.on('end', () => process.exit(shutdown ? 0 : 1));
+  input.on('end', () => setTimeout(() => process.exit(shutdown ? 0 : 1), 200));
   connection.onShutdown(() => {
     shutdown = true;
   });

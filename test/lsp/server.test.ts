@@ -178,4 +178,11 @@ describe('siric lsp', () => {
     await client.notify('exit', null);
     expect(await client.exited).toBe(0);
   });
+
+  it('a second server told to exit without shutdown exits with 1', async () => {
+    const other = new LspClient(dir);
+    await other.request('initialize', { processId: null, rootUri: null, capabilities: {} });
+    await other.notify('exit', null);
+    expect(await other.exited).toBe(1);
+  });
 });
