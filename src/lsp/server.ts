@@ -88,7 +88,8 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
           diagnostics.push(d);
         }
       }
-      void connection.sendDiagnostics({ uri: file, diagnostics });
+      const version = ws.analyses.get(file)?.version;
+      void connection.sendDiagnostics(version === undefined ? { uri: file, diagnostics } : { uri: file, version, diagnostics });
     }
   }
 
