@@ -3,10 +3,11 @@
 // last analysis of each open document. Everything is computed by the compiler's own phases.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseFile, type ParseResult } from '../ast/build.js';
+import type { ParseResult } from '../ast/build.js';
 import { compileFile, type CompileOutput } from '../compiler.js';
 import { loadProgram, nodeHost, type Host, type Module } from '../semantics/loader.js';
 import { toPath } from './convert.js';
+import { IncrementalParser } from './incremental-parse.js';
 
 /** One open document, compiled as `siric check` compiles it. */
 export interface Analysis {
@@ -30,6 +31,7 @@ export class Workspace {
   /** Open documents: absolute path → text and version. */
   private readonly open = new Map<string, { uri: string; text: string; version: number }>();
   private readonly parses = new Map<string, Cached<ParseResult>>();
+  private readonly parser = new IncrementalParser();
   /** Files read from disk, reused while their size and mtime are the same. */
   private readonly disk = new Map<string, Cached<Buffer | undefined>>();
   readonly analyses = new Map<string, Analysis>();
@@ -113,7 +115,7 @@ export class Workspace {
   private parse(display: string, text: string): ParseResult {
     const hit = this.parses.get(display);
     if (hit && hit.key === text) return hit.value;
-    const value = parseFile(display, text);
+    const value = this.parser.parse(display, text);
     this.parses.set(display, { key: text, value });
     return value;
   }
