@@ -137,6 +137,25 @@ describe('siric lsp', () => {
     expect(std.split('\n')[loc.range.start.line]).toBe('train dapo {');
   });
 
+  it('hovers a reference with its declaration, and finds its references across files', async () => {
+    const text = read('main.siri');
+    const h = await client.request<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri: uri('main.siri') }, position: pos(text, 'presets.dapo', 9) });
+    expect(h.contents.value).toContain('train dapo');
+    expect(h.contents.value).toContain('DAPO, the recipe SIRI builds on');
+    expect(h.contents.value).toContain('declared in `std/presets.siri:');
+    const refs = await client.request<{ uri: string }[]>('textDocument/references', { textDocument: { uri: uri('main.siri') }, position: pos(text, 'lib.math', 5), context: { includeDeclaration: true } });
+    expect(refs.map((r) => r.uri).sort()).toEqual([uri('lib.siri'), uri('main.siri'), uri('typo.siri')].sort());
+  });
+
+  it('notes become related information', async () => {
+    const text = 'pipeline p {\n  seed = 1\n}\n\nmodel m {\n  source = scratch()\n}\n\nmodel m {\n  source = scratch()\n}\n';
+    fs.writeFileSync(path.join(dir, 'dup.siri'), text);
+    const published = client.nextDiagnostics(uri('dup.siri'));
+    await open('dup.siri', text);
+    const d = (await published).diagnostics.find((x) => x.code === 'E0203')!;
+    expect(d.relatedInformation).toEqual([{ location: { uri: uri('dup.siri'), range: { start: { line: 4, character: 6 }, end: { line: 4, character: 7 } } }, message: 'first declared as a `model`' }]);
+  });
+
   it('renames a dataset across two files, and refuses to rename in std/', async () => {
     const lib = read('lib.siri');
     const edit = await client.request<{ changes: Record<string, { newText: string; range: { start: { line: number; character: number } } }[]> }>('textDocument/rename', { textDocument: { uri: uri('lib.siri') }, position: pos(lib, 'math', 1), newName: 'numbers' });
