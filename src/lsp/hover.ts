@@ -93,7 +93,7 @@ export function describeTarget(t: Target, all: readonly Analysis[]): string {
       const id = a.out.result.elaborator.idOf(a.modules.get(t.mod.display) ?? t.mod, t.decl);
       const runs = a.out.result.elaborator.instances.has(id) ? scheduleRuns(a, id) : undefined;
       if (!runs) continue;
-      out.push(`${runs.runs.length} phases, ${runs.runs.reduce((n, r) => n + r.phase.steps, 0)} steps (${countedFrom(runs)}):`, describeRuns(runs).map((l) => `- ${l}`).join('\n'));
+      out.push(`${runs.runs.length} phases, ${runs.runs.reduce((n, r) => n + r.phase.steps, 0)} steps, counted in ${countedFrom(runs)}:`, describeRuns(runs).map((l) => `- ${l}`).join('\n'));
       break;
     }
   }

@@ -64,5 +64,5 @@ export function describeRuns(s: ScheduleRuns): string[] {
 
 /** What a schedule or phase hint says about where the steps are counted from. */
 export function countedFrom(s: ScheduleRuns): string {
-  return s.global ? `global steps of the pipeline${s.stage ? ` (stage \`${s.stage}\`)` : ''}` : 'steps counted from the start of the schedule (the pipeline does not compile yet, or no stage uses it)';
+  return s.global ? `global steps of the pipeline${s.stage ? `, stage \`${s.stage}\`` : ''}` : 'steps from the start of the schedule (the pipeline does not compile yet, or no stage uses it)';
 }
