@@ -113,12 +113,16 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
     pending.set(uri, setTimeout(() => check(uri), delay));
   }
 
+  // Only files are checked: an unsaved buffer (`untitled:`) has no folder to resolve its imports and data from.
+  const isFile = (uri: string): boolean => uri.startsWith('file:');
   documents.onDidChangeContent((e) => {
+    if (!isFile(e.document.uri)) return;
     ws.setDocument(e.document.uri, e.document.getText(), e.document.version);
     schedule(e.document.uri, debounceMs);
     for (const importer of ws.importersOf(toPath(e.document.uri))) schedule(importer, debounceMs);
   });
   documents.onDidClose((e) => {
+    if (!isFile(e.document.uri)) return;
     clearTimeout(pending.get(e.document.uri));
     pending.delete(e.document.uri);
     const importers = ws.importersOf(toPath(e.document.uri));
@@ -136,7 +140,7 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
 
   /** The document's analysis, brought up to date first if an edit is still waiting for its check. */
   function current(uri: string): Analysis | undefined {
-    const doc = ws.document(uri);
+    const doc = isFile(uri) ? ws.document(uri) : undefined;
     if (!doc) return undefined;
     const a = ws.analyses.get(uri);
     return a && a.version === doc.version ? a : ws.analyse(uri);

@@ -188,9 +188,12 @@ describe('siric lsp', () => {
     client.child.stdin.write('Content-Length: 8\r\n\r\n{"jsonrp');
     client.child.stdin.write('Content-Length: 12\r\n\r\n{not json!!}');
     await vi.waitFor(() => expect(client.raw).toContain('"id":null,"error":{"code":-32700'));
+    await client.notify('textDocument/didOpen', { textDocument: { uri: 'untitled:Untitled-1', languageId: 'siri', version: 1, text: 'pipeline p { sed = 1 }' } });
+    expect(await client.request('textDocument/hover', { textDocument: { uri: 'untitled:Untitled-1' }, position: { line: 0, character: 14 } })).toBeNull();
     await open('lib.siri');
     const syms = await client.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: uri('lib.siri') } });
     expect(syms.map((s) => s.name)).toEqual(['import "std/tasks"', 'math']);
+    expect(client.stderr).not.toMatch(/Error/);
   });
 
   it('shuts down and exits with 0', async () => {
