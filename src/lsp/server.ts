@@ -1,7 +1,7 @@
 // `siric lsp`: the language server over stdio. Documents are re-checked a moment after the user
 // stops typing (a newer edit cancels the pending check), and their importers with them.
-import { ErrorCodes, TextDocuments, TextDocumentSyncKind, type ResponseMessage, type Connection, type Diagnostic as LspDiagnostic, type InitializeResult } from 'vscode-languageserver';
-import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node.js';
+import { TextDocuments, TextDocumentSyncKind, type Connection, type Diagnostic as LspDiagnostic, type InitializeResult } from 'vscode-languageserver';
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node.js';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { VERSION } from '../version.js';
 import { complete } from './completion.js';
@@ -10,6 +10,7 @@ import { diagnose, TARGETS, type Target } from './diagnose.js';
 import { codeActions, documentSymbols, formatDocument, inlayHints } from './editing.js';
 import { hover } from './hover.js';
 import { definition, locations, referencesOf, rename, targetAt } from './navigate.js';
+import { stdioTransport } from './transport.js';
 import { Workspace, type Analysis } from './workspace.js';
 
 export interface ServerOptions {
@@ -22,10 +23,7 @@ export interface ServerOptions {
 const DEFAULT_DEBOUNCE_MS = 15;
 
 export function startServer(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): Connection {
-  const reader = new StreamMessageReader(input);
-  const writer = new StreamMessageWriter(output);
-  // A message that is not JSON has no id to answer: reply with JSON-RPC's parse error (id null) and read on.
-  reader.onError((e) => void writer.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: `not a JSON-RPC message: ${e.message}` } } as ResponseMessage));
+  const { reader, writer } = stdioTransport(input, output);
   const connection = createConnection(ProposedFeatures.all, reader, writer);
   // When the editor goes away (stdin ends) the process ends too, as the library's own stream
   // handling does: 0 after `shutdown`, else 1; the messages read just before are answered first.

@@ -187,7 +187,10 @@ describe('siric lsp', () => {
     await expect(client.request('textDocument/hover', { nonsense: true })).rejects.toMatchObject({ code: -32603 });
     client.child.stdin.write('Content-Length: 8\r\n\r\n{"jsonrp');
     client.child.stdin.write('Content-Length: 12\r\n\r\n{not json!!}');
+    const noMethod = '{"jsonrpc":"2.0","id":77}';
+    client.child.stdin.write(`Content-Length: ${noMethod.length}\r\n\r\n${noMethod}`);
     await vi.waitFor(() => expect(client.raw).toContain('"id":null,"error":{"code":-32700'));
+    await vi.waitFor(() => expect(client.raw).toContain('"id":77,"error":{"code":-32600'));
     await client.notify('textDocument/didOpen', { textDocument: { uri: 'untitled:Untitled-1', languageId: 'siri', version: 1, text: 'pipeline p { sed = 1 }' } });
     expect(await client.request('textDocument/hover', { textDocument: { uri: 'untitled:Untitled-1' }, position: { line: 0, character: 14 } })).toBeNull();
     await open('lib.siri');
