@@ -205,9 +205,10 @@ describe('siric lsp', () => {
     expect(await client.exited).toBe(0);
   });
 
-  it('a second server told to exit without shutdown exits with 1', async () => {
+  it('a second server: a target it does not know is named in a warning; told to exit without shutdown it exits with 1', async () => {
     const other = new LspClient(dir);
-    await other.request('initialize', { processId: null, rootUri: null, capabilities: {} });
+    await other.request('initialize', { processId: null, rootUri: null, capabilities: {}, initializationOptions: { target: 'tpu' } });
+    await vi.waitFor(() => expect(other.raw).toContain('siric.target: `tpu` is not a target (ir, verl)'));
     await other.notify('exit', null);
     expect(await other.exited).toBe(1);
   });
