@@ -150,6 +150,17 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .option('--json', 'print the measurements as JSON')
     .action(async (o: { backend?: string; preset?: string; reps?: number; json?: boolean }) => done(await benchCommand(o)));
 
+  program
+    .command('lsp')
+    .description('run the language server (Language Server Protocol over stdin/stdout) for editors: docs/editors.md')
+    .option('--stdio', 'talk over stdin/stdout (the default; accepted because editors pass it)')
+    // The server ends the process itself: exit code 0 after `shutdown`, 1 without.
+    .action(async () => {
+      const { startServer } = await import('../lsp/server.js');
+      startServer();
+      await new Promise<never>(() => {});
+    });
+
   return program;
 }
 

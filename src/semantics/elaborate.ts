@@ -277,21 +277,10 @@ export class Elaborator {
 
   /** The declaration a path names, if it names one. */
   private lookupDecl(r: A.RefExpr, env: Env, quiet = false): { mod: Module; decl: A.Declaration } | undefined {
+    const found = resolveDecl(env.mod, r.path, env.params);
     const [first, second] = r.path;
-    if (!first) return undefined;
-    if (r.path.length === 1) {
-      if (env.params?.has(first.name)) return undefined;
-      const d = env.mod.decls.get(first.name);
-      return d ? { mod: env.mod, decl: d } : undefined;
-    }
-    const imp = env.mod.imports.get(first.name);
-    if (imp && second) {
-      if (!imp.module) return undefined;
-      const d = imp.module.decls.get(second.name);
-      if (!d && !quiet) this.reportUndefined(r, env);
-      return d ? { mod: imp.module, decl: d } : undefined;
-    }
-    return undefined;
+    if (!found && !quiet && first && second && env.mod.imports.get(first.name)?.module) this.reportUndefined(r, env);
+    return found;
   }
 
   private ref(r: A.RefExpr, env: Env): Value {
@@ -357,6 +346,24 @@ export class Elaborator {
     const names = [...env.mod.decls.keys(), ...env.mod.imports.keys(), ...(env.params?.keys() ?? [])];
     this.diagnostics.push(diag('E0202', first.span, `cannot find \`${first.name}\``, { label: 'not declared', help: didYouMean(first.name, names) || 'declare it, or import the file that declares it' }));
   }
+}
+
+/**
+ * The declaration `name` or `ns.name` names from `mod` (template parameters in `params` shadow
+ * declarations). Shared with the language server, which resolves names the same way.
+ */
+export function resolveDecl(mod: Module, path: readonly A.Ident[], params?: ReadonlyMap<string, unknown>): { mod: Module; decl: A.Declaration } | undefined {
+  const [first, second] = path;
+  if (!first) return undefined;
+  if (path.length === 1) {
+    if (params?.has(first.name)) return undefined;
+    const d = mod.decls.get(first.name);
+    return d ? { mod, decl: d } : undefined;
+  }
+  const imp = mod.imports.get(first.name);
+  if (!imp?.module || !second) return undefined;
+  const d = imp.module.decls.get(second.name);
+  return d ? { mod: imp.module, decl: d } : undefined;
 }
 
 /** `base with { over }`: override keys replace base keys; records are merged key by key. */

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Declaration, ImportDecl, SourceFile } from '../ast/ast.js';
-import { parseFile } from '../ast/build.js';
+import { parseFile, type ParseResult } from '../ast/build.js';
 import { diag, type Diagnostic } from '../diagnostics/messages.js';
 import { posAt } from '../syntax/errors.js';
 import { didYouMean } from '../util/suggest.js';
@@ -20,6 +20,8 @@ export interface Host {
   listDir(abs: string): string[];
   /** Why a file can't be read (for the error message), if the host can tell. */
   whyUnreadable?(abs: string): string;
+  /** Parses a file, when the host keeps parses between compilations (the language server does). */
+  parse?(display: string, text: string): ParseResult;
   cwd: string;
 }
 
@@ -101,7 +103,7 @@ export function loadProgram(entryAbs: string, host: Host = nodeHost, entryText?:
     const disp = display ?? displayOf(abs);
     const text = source.text.startsWith('\uFEFF') ? source.text.slice(1) : source.text; // a BOM is not content
     texts.set(disp, text);
-    const { file, diagnostics: ds } = source.badByte !== undefined ? { file: emptyFile(disp, text), diagnostics: [notUtf8(disp, text, source.badByte)] } : parseFile(disp, text);
+    const { file, diagnostics: ds } = source.badByte !== undefined ? { file: emptyFile(disp, text), diagnostics: [notUtf8(disp, text, source.badByte)] } : host.parse ? host.parse(disp, text) : parseFile(disp, text);
     for (const d of ds) diagnostics.push(d);
     const mod: Module = { abs, display: disp, irPath: irPathOf(abs), isStd: isStdPath(abs), file, imports: new Map(), decls: new Map() };
     for (const item of file.items) {

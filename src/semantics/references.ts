@@ -136,17 +136,42 @@ interface HeadRow {
   error?: string;
 }
 
+/**
+ * The first rows of each JSON Lines file read, while its size and mtime stay the same: a long-lived
+ * host (the language server checks on every edit) reads a data file again only when it changes.
+ */
+const headCache = new Map<string, { key: string; rows: HeadRow[] | string }>();
+const HEAD_CACHE_FILES = 4096;
+
 /** The first rows of a JSON Lines file (a bounded read), or why it cannot be read. */
 function jsonlHead(abs: string): HeadRow[] | string {
+  let key: string | undefined;
+  try {
+    const st = fs.statSync(abs);
+    key = `${st.size}:${st.mtimeMs}`;
+  } catch {
+    key = undefined;
+  }
+  const hit = key === undefined ? undefined : headCache.get(abs);
+  if (hit && hit.key === key) return hit.rows;
+  const rows = readJsonlHead(abs);
+  if (key !== undefined) {
+    if (headCache.size >= HEAD_CACHE_FILES) headCache.clear();
+    headCache.set(abs, { key, rows });
+  }
+  return rows;
+}
+
+function readJsonlHead(abs: string): HeadRow[] | string {
   let text: string;
   try {
     const fd = fs.openSync(abs, 'r');
     try {
-      const buf = Buffer.alloc(JSONL_HEAD_BYTES);
+      const buf = Buffer.alloc(Math.min(JSONL_HEAD_BYTES, fs.fstatSync(fd).size));
       const n = fs.readSync(fd, buf, 0, buf.length, 0);
       text = buf.subarray(0, n).toString('utf8');
       // A full buffer may end inside a row: keep only complete lines.
-      if (n === buf.length) text = text.slice(0, Math.max(0, text.lastIndexOf('\n')));
+      if (n === JSONL_HEAD_BYTES) text = text.slice(0, Math.max(0, text.lastIndexOf('\n')));
     } finally {
       fs.closeSync(fd);
     }

@@ -32,3 +32,9 @@ for (const file of DIAGRAM_VENDOR_FILES) {
   copyFileSync(join(from, file), dest);
   console.log(`copied    ${relative(repoRoot, dest)}`);
 }
+
+// The VS Code package carries its own copy of the TextMate grammar (a packaged extension cannot
+// reach outside its folder); test/lsp/editor-package.test.ts checks that it is the same file.
+const grammarCopy = join(repoRoot, 'editors', 'vscode', 'syntaxes', 'siri.tmLanguage.json');
+copyFileSync(join(repoRoot, 'grammar', 'siri.tmLanguage.json'), grammarCopy);
+console.log(`copied    ${relative(repoRoot, grammarCopy)}`);

@@ -55,6 +55,13 @@ describe('data files', () => {
     expect(r.diagnostics[0]!.span!.start).toMatchObject({ line: line + 1, column: r.text.split('\n')[line]!.indexOf('"level"') + 1 });
   });
 
+  it('a data file that changes is read again (a long-lived host keeps the head only while size and mtime hold)', () => {
+    put('changing.jsonl', '{"problem": "1+1", "answer": "2"}\n');
+    expect(check(SCRATCH + dataset('jsonl("changing.jsonl")') + stage('ds')).codes).toEqual([]);
+    put('changing.jsonl', '{"problem": "1+1"}\n');
+    expect(check(SCRATCH + dataset('jsonl("changing.jsonl")') + stage('ds')).codes).toEqual(['E0503']);
+  });
+
   it('only the head of a large file is read', () => {
     const row = '{"problem": "1+1", "answer": "2"}\n';
     put('big.jsonl', row.repeat(20_000) + '{"broken\n');
