@@ -59,19 +59,23 @@ export function flattenVerlYaml(text: string, label: string): KeySource {
   const stack: { indent: number; key: string }[] = [];
   const indentOf = (l: string): number => l.length - l.trimStart().length;
   const content = (l: string): boolean => l.trim() !== '' && !l.trimStart().startsWith('#');
+  let scalarIndent = -1; // the indent of the last `key: value`, whose value may continue below
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (!content(line)) continue;
     const indent = indentOf(line);
+    const m = /^\s*("[^"]*"|'[^']*'|[^:#\s][^:#]*?):(?:\s+(.*))?$/.exec(line);
+    if (!m && indent > scalarIndent && scalarIndent >= 0) continue; // a long value folded onto the next line
+    scalarIndent = -1;
     if (line.trimStart().startsWith('- ') || line.trim() === '-') continue; // inside a list already recorded
     while (stack.length && stack[stack.length - 1]!.indent >= indent) stack.pop();
-    const m = /^\s*("[^"]*"|'[^']*'|[^:#]+?):(?:\s+(.*))?$/.exec(line);
     if (!m) throw new Error(`${label}:${i + 1}: not the YAML verl writes: ${line.trim()}`);
     const key = m[1]!.replace(/^["']|["']$/g, '');
     const path = [...stack.map((s) => s.key), key].join('.');
     const rest = (m[2] ?? '').replace(/\s+#.*$/, '').trim();
     if (rest !== '') {
       keys.set(path, { kind: kindOfDefault(rest), status: 'live' });
+      scalarIndent = indent;
       continue;
     }
     let j = i + 1;
