@@ -73,7 +73,7 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .argument('<files...>', '.siri files')
     .option('--json', 'print diagnostics as JSON (the shape of terraform validate -json)')
     .addOption(setOption()))
-    .action((files: string[], o: VerlCmdOptions & { target: 'ir' | 'verl'; json?: boolean; set?: string[] }) => done(o.target === 'verl' ? mergeOutcomes(files.map((f) => verlCheckCommand(f, o))) : checkCommand(files, o)));
+    .action((files: string[], o: VerlCmdOptions & { target: 'ir' | 'verl'; json?: boolean; set?: string[] }) => done(o.target === 'verl' ? verlCheckCommand(files, o) : checkCommand(files, o)));
 
   verlOptions(program
     .command('compile')
@@ -170,11 +170,6 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .action(async (o: { backend?: string; preset?: string; reps?: number; json?: boolean }) => done(await benchCommand(o)));
 
   return program;
-}
-
-/** One outcome for several files: the worst exit code, the outputs in order. */
-function mergeOutcomes(os: Outcome[]): Outcome {
-  return { code: Math.max(...os.map((o) => o.code)), stdout: os.map((o) => o.stdout ?? '').join(''), stderr: os.map((o) => o.stderr ?? '').join('') };
 }
 
 export async function main(argv: string[]): Promise<number> {

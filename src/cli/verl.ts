@@ -82,16 +82,25 @@ function report(out: CompileOutput, ds: Diagnostic[], json: boolean | undefined,
 }
 
 /** Diagnostics only: what would not map, nothing written. */
-export function verlCheckCommand(file: string, o: VerlCmdOptions): Outcome {
+export function verlCheckCommand(files: string[], o: VerlCmdOptions): Outcome {
   const keys = keySource(o.verlConfig);
   if (typeof keys === 'string') return { code: EXIT.usage, stderr: keys };
-  const out = compileFile(file, { mode: 'compile', sets: o.set ?? [], readFiles: true });
-  const baseDir = path.dirname(path.resolve(file));
-  const t = out.ir ? verlTarget(out, { cluster: cluster(o, out.ir, baseDir), keys }) : { diagnostics: [] };
-  const ds = sortDiagnostics([...out.diagnostics, ...t.diagnostics]);
-  const r = report(out, ds, o.json);
-  if (!o.json && !hasErrors(ds)) r.stdout = `${file}: ok for verl${ds.length ? ` (${ds.length} warning${ds.length === 1 ? '' : 's'})` : ''}\n`;
-  return r;
+  const all: Diagnostic[] = [];
+  const texts = new Map<string, string>();
+  const lines: string[] = [];
+  for (const file of files) {
+    const out = compileFile(file, { mode: 'compile', sets: o.set ?? [], readFiles: true });
+    const baseDir = path.dirname(path.resolve(file));
+    const t = out.ir ? verlTarget(out, { cluster: cluster(o, out.ir, baseDir), keys }) : { diagnostics: [] };
+    const ds = [...out.diagnostics, ...t.diagnostics];
+    for (const d of ds) all.push(d);
+    for (const [k, v] of out.texts) texts.set(k, v);
+    if (!hasErrors(ds)) lines.push(`${file}: ok for verl${ds.length ? ` (${ds.length} warning${ds.length === 1 ? '' : 's'})` : ''}`);
+  }
+  const ds = sortDiagnostics(all);
+  const code = hasErrors(ds) ? EXIT.errors : EXIT.ok;
+  if (o.json) return { code, stdout: diagnosticsJson(ds, texts) };
+  return { code, stdout: lines.length ? lines.join('\n') + '\n' : '', stderr: printDiagnostics(ds, texts) };
 }
 
 export async function verlCompileCommand(file: string, dir: string | undefined, o: VerlCmdOptions): Promise<Outcome> {
