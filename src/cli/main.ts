@@ -14,6 +14,25 @@ import { planCommand } from './plan.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { parseSeeds, sweepCommand } from './sweep.js';
+import { verlCheckCommand, verlCompileCommand, type VerlCmdOptions } from './verl.js';
+
+// The verl target's cluster flags (`compile` and `check` with --target verl).
+function verlOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--target <target>', 'ir: siric\'s execution graph; verl: a job folder for verl on Ray (needs -o)').choices(['ir', 'verl']).default('ir'))
+    .option('--nodes <n>', 'verl: nodes of the Ray cluster (default 1)', positiveInt)
+    .option('--gpus-per-node <n>', 'verl: GPUs per node (default 8)', positiveInt)
+    .addOption(new Option('--rollout <engine>', 'verl: rollout engine (default vllm)').choices(['vllm', 'sglang']))
+    .option('--tp <n>', 'verl: rollout tensor parallelism (default: from the model folder\'s config.json, 1 up to 8B parameters, 2 to 16B, 4 to 40B, else 8; 1 when unreadable)', positiveInt)
+    .option('--gpu-memory-utilization <f>', 'verl: share of GPU memory for the rollout engine (default 0.6)', fraction)
+    .option('--verl-config <path>', "verl: the _generated_ppo_trainer.yaml to validate against (default: the installed verl's when python3 finds one, else siric's table of verl 0.9.0)");
+}
+
+function fraction(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new CommanderError(EXIT.usage, 'siric.invalidArgument', `error: expected a number in (0, 1], got '${v}'`);
+  return n;
+}
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const setOption = () => new Option('--set <path=value>', 'override a setting, e.g. --set rl.lr=2e-6 (repeatable; the value is .siri syntax)').argParser(collect);
@@ -48,23 +67,23 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
 
-  program
+  verlOptions(program
     .command('check')
-    .description("check .siri files and print every diagnostic (exit 0 clean, 1 errors); it also reads, never runs, the files a pipeline names: the first rows of each data file (a Parquet file's column list), a model folder's config.json, weights and tokenizer.json, and that each reward module exists")
+    .description("check .siri files and print every diagnostic (exit 0 clean, 1 errors); it also reads, never runs, the files a pipeline names: the first rows of each data file (a Parquet file's column list), a model folder's config.json, weights and tokenizer.json, and that each reward module exists; with --target verl, also what would not map to a verl job (nothing is written)")
     .argument('<files...>', '.siri files')
     .option('--json', 'print diagnostics as JSON (the shape of terraform validate -json)')
-    .addOption(setOption())
-    .action((files: string[], o: { json?: boolean; set?: string[] }) => done(checkCommand(files, o)));
+    .addOption(setOption()))
+    .action((files: string[], o: VerlCmdOptions & { target: 'ir' | 'verl'; json?: boolean; set?: string[] }) => done(o.target === 'verl' ? verlCheckCommand(files, o) : checkCommand(files, o)));
 
-  program
+  verlOptions(program
     .command('compile')
-    .description('compile a pipeline to its execution graph (JSON), or to Graphviz DOT')
+    .description('compile a pipeline to its execution graph (JSON), or to Graphviz DOT; with --target verl -o DIR, to a verl job folder (see docs/scale-out.md)')
     .argument('<file>', 'the pipeline .siri file')
-    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('-o, --output <file>', 'write to a file instead of stdout (--target verl: the job folder, required)')
     .addOption(new Option('--emit <format>', 'what to print').choices(['ir', 'dot']).default('ir'))
     .option('--json', 'print diagnostics as JSON when compilation fails')
-    .addOption(setOption())
-    .action((file: string, o: { output?: string; emit: 'ir' | 'dot'; json?: boolean; set?: string[] }) => done(compileCommand(file, o)));
+    .addOption(setOption()))
+    .action(async (file: string, o: VerlCmdOptions & { target: 'ir' | 'verl'; output?: string; emit: 'ir' | 'dot'; json?: boolean; set?: string[] }) => done(o.target === 'verl' ? await verlCompileCommand(file, o.output, o) : compileCommand(file, o)));
 
   program
     .command('plan')
