@@ -3,7 +3,8 @@
 // shown there, and in the importer when the compiler moved it to the user's line).
 import type { Diagnostic as LspDiagnostic } from 'vscode-languageserver';
 import type { CompileOutput } from '../compiler.js';
-import type { Diagnostic } from '../diagnostics/messages.js';
+import { sortDiagnostics, type Diagnostic } from '../diagnostics/messages.js';
+import { verlDiagnostics } from '../targets/verl/check.js';
 import { toLspDiagnostic, toUri } from './convert.js';
 import { absOfDisplay, type Analysis, type Workspace } from './workspace.js';
 
@@ -36,10 +37,10 @@ export function diagnose(ws: Workspace, uri: string, target: Target): Diagnosed 
 }
 
 /**
- * A compilation's diagnostics for a target. `ir` is exactly what `siric check` reports. The verl
- * target's checks are a pure function of the same output, `verlDiagnostics(out)`: for `verl` they
- * are appended to these here; until that target is merged, `verl` reports what `ir` does.
+ * A compilation's diagnostics for a target. `ir` is exactly what `siric check` reports; `verl` adds
+ * what `siric check --target verl` adds (a pure function of the same output, on the default
+ * cluster of one 8-GPU node and siric's built-in verl key table).
  */
 function forTarget(out: CompileOutput, target: Target): Diagnostic[] {
-  return target === 'ir' ? out.diagnostics : [...out.diagnostics];
+  return target === 'ir' ? out.diagnostics : sortDiagnostics([...out.diagnostics, ...verlDiagnostics(out)]);
 }

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { siric, ROOT } from '../helpers/binary.js';
+import { ENV, siric, ROOT } from '../helpers/binary.js';
 import { LspClient } from '../helpers/lsp-client.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'lsp');
@@ -211,5 +211,20 @@ describe('siric lsp', () => {
     await vi.waitFor(() => expect(other.raw).toContain('siric.target: `tpu` is not a target (ir, verl)'));
     await other.notify('exit', null);
     expect(await other.exited).toBe(1);
+  });
+
+  it('a server for the verl target adds what `siric check --target verl` adds (a scratch model is refused)', async () => {
+    const other = new LspClient(dir);
+    await other.request('initialize', { processId: null, rootUri: pathToFileURL(dir).href, capabilities: {}, initializationOptions: { target: 'verl', debounceMs: 5 } });
+    await other.notify('initialized', {});
+    const published = other.nextDiagnostics(uri('main.siri'));
+    await other.notify('textDocument/didOpen', { textDocument: { uri: uri('main.siri'), languageId: 'siri', version: 1, text: read('main.siri') } });
+    const codes = (await published).diagnostics.map((d: { code?: string | number }) => d.code);
+    const cli = JSON.parse(siric(['check', '--target', 'verl', '--json', 'main.siri'], { cwd: dir, env: { ...ENV, SIRIC_NO_VERL_DETECT: '1' } }).stdout) as { diagnostics: { code: string }[] };
+    expect(codes).toContain('E0601');
+    expect(codes).toEqual(cli.diagnostics.map((d) => d.code));
+    await other.request('shutdown', null);
+    await other.notify('exit', null);
+    expect(await other.exited).toBe(0);
   });
 });
