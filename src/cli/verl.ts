@@ -8,8 +8,8 @@ import type { IR } from '../ir/graph.js';
 import { RunError } from '../runtime/types.js';
 import { BUILTIN_LABEL, verlTarget, type VerlOptions } from '../targets/verl/check.js';
 import { convertData } from '../targets/verl/data.js';
-import { jobFiles, refuseDir, writeJob } from '../targets/verl/job.js';
-import { DEFAULT_CLUSTER, type ClusterOptions } from '../targets/verl/map.js';
+import { jobFiles, pythonModulePath, refuseDir, writeJob } from '../targets/verl/job.js';
+import { DEFAULT_CLUSTER, type ClusterOptions, type JobPlan } from '../targets/verl/map.js';
 import { builtinKeys, flattenVerlYaml, type KeySource } from '../targets/verl/validate.js';
 import { EXIT, diagnosticsJson, printDiagnostics, type Outcome } from './common.js';
 
@@ -131,7 +131,9 @@ export async function verlCompileCommand(file: string, dir: string | undefined, 
   const t = verlTarget(out, opts);
   const ds = sortDiagnostics([...out.diagnostics, ...t.diagnostics]);
   if (hasErrors(ds) || !t.lines || !t.plan) return report(out, ds, o.json);
-  const files = jobFiles({ ir: out.ir, plan: t.plan, lines: t.lines, graph: t.graph!, experiment: t.experiment!, data: data.files, checkedAgainst: keys.label, modelPath: opts.modelPath ?? '' });
+  const modules = pythonModules(out.ir, t.plan, baseDir);
+  if (typeof modules === 'string') return { code: EXIT.errors, stderr: printDiagnostics(ds, out.texts) + modules };
+  const files = jobFiles({ ir: out.ir, plan: t.plan, lines: t.lines, graph: t.graph!, experiment: t.experiment!, data: data.files, checkedAgainst: keys.label, modelPath: opts.modelPath ?? '', pythonModules: modules });
   try {
     writeJob(dir, files);
   } catch (e) {
@@ -139,4 +141,21 @@ export async function verlCompileCommand(file: string, dir: string | undefined, 
   }
   const shown = dir.replace(/\/+$/, '');
   return report(out, ds, o.json, `wrote ${shown}/ (${files.size} files): launch with \`bash ${shown}/run.sh\`\n`);
+}
+
+/** The stage's custom rewards' Python files (read, never run), or the error to print. */
+function pythonModules(ir: IR, plan: JobPlan, baseDir: string): Map<string, { file: string; body: Buffer }> | string {
+  const out = new Map<string, { file: string; body: Buffer }>();
+  for (const id of plan.stage.rewards) {
+    const r = ir.nodes.find((n) => n.id === id);
+    const shown = r?.type === 'reward' && r.kind === 'custom' ? r.params['python_module'] : undefined;
+    if (r?.type !== 'reward' || typeof shown !== 'string') continue;
+    const abs = path.resolve(baseDir, shown);
+    try {
+      out.set(r.name, { file: pythonModulePath(r.name), body: fs.readFileSync(abs) });
+    } catch (e) {
+      return `error[R0303]: cannot read the Python module ${shown} of the reward \`${r.name}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n  hint: looked for ${abs} (paths are relative to the pipeline file's folder)\n`;
+    }
+  }
+  return out;
 }

@@ -261,6 +261,7 @@ function modelFolder({ inst, settings: s }: Checked, where: Where, out: Diagnost
 // ---- reward modules ----
 
 function rewardModule({ inst, settings: s }: Checked, where: Where, out: Diagnostic[]): void {
+  pythonModule({ inst, settings: s } as Checked, where, out);
   const shown = s['module'] as string;
   const abs = path.resolve(where.baseDir, shown);
   const span = spanOf(inst, 'module');
@@ -272,5 +273,19 @@ function rewardModule({ inst, settings: s }: Checked, where: Where, out: Diagnos
   const ext = path.extname(abs);
   if (!MODULE_EXTENSIONS.includes(ext)) {
     out.push(diag('E0509', span, `the reward module \`${shown}\` is not a JavaScript module`, { label: ext ? `a \`${ext}\` file` : 'no extension', help: `\`run\` imports ${MODULE_EXTENSIONS.join(', ')} files` }));
+  }
+}
+
+/** A custom reward's `python_module` (for the verl target) must be a `.py` file; it is read, never run. */
+function pythonModule({ inst, settings: s }: Checked, where: Where, out: Diagnostic[]): void {
+  const shown = s['python_module'];
+  if (typeof shown !== 'string') return;
+  const abs = path.resolve(where.baseDir, shown);
+  const kind = kindOf(abs);
+  const span = spanOf(inst, 'python_module');
+  if (kind !== 'file') {
+    out.push(diag('E0508', span, `the Python module \`${shown}\` of \`${inst.name}\` ${kind === 'folder' ? 'is a folder' : 'does not exist'}`, { label: kind === 'folder' ? 'not a file' : 'no such file', help: located(abs, where) }));
+  } else if (path.extname(abs) !== '.py') {
+    out.push(diag('E0509', span, `the Python module \`${shown}\` is not a \`.py\` file`, { label: `a \`${path.extname(abs) || 'extensionless'}\` file`, help: 'the verl job imports it with Python: give a `.py` file' }));
   }
 }

@@ -162,6 +162,7 @@ export const REWARD_VARIANTS: Record<string, KeyTable> = {
     module: { spec: str, required: true, doc: 'a .js/.mjs/.ts module exporting the reward function (docs/rewards.md), relative to the pipeline file; loaded by `run` only, never by the compiler' },
     export: { spec: str, default: 'default', doc: 'the export to call' },
     timeout_s: { spec: float(0, undefined, true), default: 10, doc: 'seconds one call may take; a call past it fails and the module\'s worker is restarted' },
+    python_module: { spec: str, doc: 'the same reward as a Python file with `compute(input)`, for `compile --target verl` (docs/scale-out.md), relative to the pipeline file; `run` ignores it' },
   },
 };
 

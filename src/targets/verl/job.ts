@@ -23,7 +23,12 @@ export interface JobContents {
   data: Map<string, string>;
   checkedAgainst: string;
   modelPath: string;
+  /** Custom rewards' Python files (`python_module`), by reward name: job path and content. */
+  pythonModules?: Map<string, { file: string; body: Buffer }>;
 }
+
+/** Where a custom reward's `python_module` goes in the job (siri_job.json maps the reward to it). */
+export const pythonModulePath = (reward: string): string => `rewards/${reward}.py`;
 
 /** Every file of the job, by path inside it. */
 export function jobFiles(c: JobContents): Map<string, string | Buffer> {
@@ -35,7 +40,11 @@ export function jobFiles(c: JobContents): Map<string, string | Buffer> {
   files.set('overrides.txt', `# ${ir.pipeline.name} -> verl ${VERL_PIN.version} (${VERL_PIN.commit.slice(0, 8)}), compiled by ${ir.compiler}; one Hydra override per line\n${c.lines.join('\n')}\n`);
   files.set('run.sh', RUN_SH);
   files.set('export.sh', EXPORT_SH);
-  files.set('siri_job.json', canonicalJson({ version: 1, stage: s.name, steps: s.steps, eval_max_tokens: evalCap, agent_loops: { train: TRAIN_LOOP, eval: EVAL_LOOP } }));
+  const modules = [...(c.pythonModules ?? new Map<string, { file: string; body: Buffer }>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const job: Record<string, unknown> = { version: 1, stage: s.name, steps: s.steps, eval_max_tokens: evalCap, agent_loops: { train: TRAIN_LOOP, eval: EVAL_LOOP } };
+  if (modules.length) job['python_modules'] = Object.fromEntries(modules.map(([name, m]) => [name, m.file]));
+  files.set('siri_job.json', canonicalJson(job));
+  for (const [, m] of modules) files.set(m.file, m.body);
   files.set('siri_budget.json', canonicalJson({ version: 1, stage: s.name, by_step: s.budget.by_step, phase_by_step: s.budget.phase_by_step, phases: s.budget.phases }));
   files.set('siri_agent_loops.yaml', `# Registered with actor_rollout_ref.rollout.agent.agent_loop_config_path; a row's agent_name picks its loop.\n- name: ${TRAIN_LOOP}\n  _target_: siri_verl.SiriBudgetAgentLoop\n- name: ${EVAL_LOOP}\n  _target_: siri_verl.SiriEvalAgentLoop\n  max_tokens: ${evalCap ?? s.budget.max}\n`);
   files.set('checkpoints.json', canonicalJson({ version: 1, checkpoints: s.checkpoints.filter((k) => k.step > 0).map((k) => ({ name: k.name, step: k.step, dir: `global_step_${k.step}/actor`, siri: k.siri })), local_dir: localDir(ir) }));

@@ -45,8 +45,8 @@ export function refusals(ir: IR): Refusal[] {
   }
   for (const id of stage.rewards) {
     const r = ir.nodes.find((n) => n.id === id);
-    if (r?.type === 'reward' && r.kind === 'custom') {
-      out.push({ code: 'E0603', message: `the custom reward \`${r.name}\` is a JavaScript module, which a verl job cannot run`, label: 'a .js/.ts module', hint: 'use the built-in kinds (exact_answer, numeric_equal, math_equal, regex, length_penalty, overlong), which the job ports to Python', at: { node: r.id, key: ['module'] } });
+    if (r?.type === 'reward' && r.kind === 'custom' && typeof r.params['python_module'] !== 'string') {
+      out.push({ code: 'E0603', message: `the custom reward \`${r.name}\` is a JavaScript module, which a verl job cannot run`, label: 'a .js/.ts module', hint: 'give it the same reward in Python, `python_module = "reward.py"` (a file with `compute(input)`, docs/scale-out.md), or use the built-in kinds, which the job ports to Python', at: { node: r.id, key: ['module'] } });
     }
   }
   if (stage.loss.overlong_filter) {

@@ -986,11 +986,14 @@ def _need(x, key):
 
 
 def _python_reward(node):
-    """A custom reward for the verl target: the reward's params name a Python file, `python_module`
-    (relative to the job folder), whose `compute(input)` gets {prompt, response, answer, truncated,
+    """A custom reward for the verl target: the reward's params name a Python file, `python_module`,
+    which `siric compile --target verl` copies into the job (siri_job.json's `python_modules` maps
+    the reward to it, relative to the job folder), whose `compute(input)` gets {prompt, response, answer, truncated,
     length, budget} and returns a finite number, a bool, or {"score": x, "correct": bool} (the
     contract of rewards/custom.ts). A JavaScript `module` cannot run under verl."""
-    path = node["params"].get("python_module")
+    path = (_job().spec.get("python_modules") or {}).get(node["name"])
+    if path is None:
+        path = node["params"].get("python_module")
     if not isinstance(path, str):
         raise SiriJobError("reward `%s` is a custom JavaScript reward (%s), which cannot run under verl: give it a `python_module`" % (node["name"], node["params"].get("module")))
     file = path if os.path.isabs(path) else os.path.join(job_dir(), path)
