@@ -35,4 +35,17 @@ export const TASKS: Record<string, TaskInfo> = {
       eval_size: size(200, 'rows in the held-out eval split'),
     },
   },
+  chain: {
+    doc: 'a chain of one-digit additions modulo 10 (one step per digit, so harder problems need longer solutions); a share of solutions padded with re-checks, a share with a teacher\'s slip on 7+8',
+    fields: ['question', 'solution', 'answer'],
+    params: {
+      easy: { spec: { k: 'range', of: { k: 'int', min: 2, max: 26 } }, default: { from: 3, to: 4 }, doc: 'digits (= steps) of an easy problem' },
+      hard: { spec: { k: 'range', of: { k: 'int', min: 2, max: 26 } }, default: { from: 6, to: 8 }, doc: 'digits (= steps) of a hard problem' },
+      hard_share: { spec: { k: 'float', min: 0, max: 1 }, default: 0.5, doc: 'share of hard problems (the difficulty mix)' },
+      redundancy: { spec: { k: 'float', min: 0, max: 1 }, default: 0, doc: 'share of reference solutions padded with redundant re-checks (over-thinking to compress)' },
+      teacher_error: { spec: { k: 'float', min: 0, max: 1 }, default: 0, doc: 'share of reference solutions with a systematic slip (7+8 written as 6, the total carried on from it); the `answer` field stays correct' },
+      train_size: size(20000, 'rows in the training split'),
+      eval_size: size(200, 'rows in the held-out eval split'),
+    },
+  },
 };
