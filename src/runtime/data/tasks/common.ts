@@ -70,9 +70,10 @@ export interface Splits {
  * it. Each split has its own stream from (seed, task, split), and `draw` gets a second stream for
  * the solution's style, so changing `redundancy` keeps the questions the same. `rejected` counts
  * the draws refused since the last row kept, so a generator can redraw within the same kind of
- * problem and keep its mix (small kinds would otherwise be under-represented).
+ * problem and keep its mix (small kinds would otherwise be under-represented); `split` says which
+ * split the row is for.
  */
-export type Draw = (q: Rng, style: Rng, rejected: number) => TaskRow;
+export type Draw = (q: Rng, style: Rng, rejected: number, split: 'train' | 'eval') => TaskRow;
 
 export function drawSplits(task: string, seed: number, sizes: { train: number; eval: number }, draw: Draw): Splits {
   const evalRows = drawRows(task, seed, 'eval', sizes.eval, draw, (row, seen) => !seen.has(row.question));
@@ -81,7 +82,7 @@ export function drawSplits(task: string, seed: number, sizes: { train: number; e
   return { train, eval: evalRows };
 }
 
-function drawRows(task: string, seed: number, split: string, n: number, draw: Draw, ok: (row: TaskRow, seen: Set<string>) => boolean): TaskRow[] {
+function drawRows(task: string, seed: number, split: 'train' | 'eval', n: number, draw: Draw, ok: (row: TaskRow, seen: Set<string>) => boolean): TaskRow[] {
   const q = new Rng(seed, `${task}/${split}`);
   const style = new Rng(seed, `${task}/${split}/style`);
   const rows: TaskRow[] = [];
@@ -97,7 +98,7 @@ function drawRows(task: string, seed: number, split: string, n: number, draw: Dr
         'R0106',
       );
     }
-    const row = draw(q, style, rejected);
+    const row = draw(q, style, rejected, split);
     if (!ok(row, seen)) {
       rejected++;
       continue;
