@@ -35,4 +35,17 @@ export const TASKS: Record<string, TaskInfo> = {
       eval_size: size(200, 'rows in the held-out eval split'),
     },
   },
+  chain: {
+    doc: 'a Fibonacci chain modulo 10 with a countdown (harder problems need more steps); a share of solutions padded with re-checks, a share with a teacher\'s slip on 7+8',
+    fields: ['question', 'solution', 'answer'],
+    params: {
+      easy: { spec: { k: 'range', of: { k: 'int', min: 1, max: 8 } }, default: { from: 2, to: 3 }, doc: 'steps of an easy problem' },
+      hard: { spec: { k: 'range', of: { k: 'int', min: 1, max: 8 } }, default: { from: 6, to: 8 }, doc: 'steps of a hard problem' },
+      hard_share: { spec: { k: 'float', min: 0, max: 1 }, default: 0.5, doc: 'share of hard problems (the difficulty mix)' },
+      redundancy: { spec: { k: 'float', min: 0, max: 1 }, default: 0, doc: 'share of reference solutions padded with redundant re-checks (over-thinking to compress)' },
+      teacher_error: { spec: { k: 'float', min: 0, max: 1 }, default: 0, doc: 'share of training solutions with a systematic slip (a step whose values sum to 15 written as 6, the chain carried on from it); the `answer` field stays correct' },
+      train_size: size(20000, 'rows in the training split'),
+      eval_size: size(200, 'rows in the held-out eval split'),
+    },
+  },
 };

@@ -68,22 +68,28 @@ export interface Splits {
 /**
  * Draws the eval split first (unique questions), then training rows whose questions are not in
  * it. Each split has its own stream from (seed, task, split), and `draw` gets a second stream for
- * the solution's style, so changing `redundancy` keeps the questions the same.
+ * the solution's style, so changing `redundancy` keeps the questions the same. `rejected` counts
+ * the draws refused since the last row kept, so a generator can redraw within the same kind of
+ * problem and keep its mix (small kinds would otherwise be under-represented); `split` says which
+ * split the row is for.
  */
-export function drawSplits(task: string, seed: number, sizes: { train: number; eval: number }, draw: (q: Rng, style: Rng) => TaskRow): Splits {
+export type Draw = (q: Rng, style: Rng, rejected: number, split: 'train' | 'eval') => TaskRow;
+
+export function drawSplits(task: string, seed: number, sizes: { train: number; eval: number }, draw: Draw): Splits {
   const evalRows = drawRows(task, seed, 'eval', sizes.eval, draw, (row, seen) => !seen.has(row.question));
   const held = new Set(evalRows.map((r) => r.question));
   const train = drawRows(task, seed, 'train', sizes.train, draw, (row) => !held.has(row.question));
   return { train, eval: evalRows };
 }
 
-function drawRows(task: string, seed: number, split: string, n: number, draw: (q: Rng, style: Rng) => TaskRow, ok: (row: TaskRow, seen: Set<string>) => boolean): TaskRow[] {
+function drawRows(task: string, seed: number, split: 'train' | 'eval', n: number, draw: Draw, ok: (row: TaskRow, seen: Set<string>) => boolean): TaskRow[] {
   const q = new Rng(seed, `${task}/${split}`);
   const style = new Rng(seed, `${task}/${split}/style`);
   const rows: TaskRow[] = [];
   const seen = new Set<string>();
   // Rejection sampling; a problem space too small for the sizes asked for would loop forever.
   const maxTries = 50 * n + 1000;
+  let rejected = 0;
   for (let tries = 0; rows.length < n; tries++) {
     if (tries >= maxTries) {
       throw new RunError(
@@ -92,8 +98,12 @@ function drawRows(task: string, seed: number, split: string, n: number, draw: (q
         'R0106',
       );
     }
-    const row = draw(q, style);
-    if (!ok(row, seen)) continue;
+    const row = draw(q, style, rejected, split);
+    if (!ok(row, seen)) {
+      rejected++;
+      continue;
+    }
+    rejected = 0;
     seen.add(row.question);
     rows.push(row);
   }
