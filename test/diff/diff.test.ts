@@ -34,3 +34,18 @@ describe('siric diff', () => {
     expect(r.status).toBe(2);
   });
 });
+
+describe('siric diff: where a setting comes from', () => {
+  it('a changed preset default shows as a change with its source, the pipeline file unchanged', () => {
+    const mk = (lr: string): string => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siric-diff-preset-'));
+      fs.copyFileSync(path.join(ROOT, 'test/fixtures/runtime/flaky-reward.mjs'), path.join(dir, 'flaky-reward.mjs'));
+      fs.writeFileSync(path.join(dir, 'lib.siri'), `import "std/presets"\n\ntrain mine = presets.dapo with {\n  top_k = ${lr}\n}\n`);
+      fs.writeFileSync(path.join(dir, 'p.siri'), fs.readFileSync(path.join(ROOT, TINY), 'utf8').replace('import "std/presets"', 'import "std/presets"\nimport "lib.siri"').replace('train rl = presets.dapo with {', 'train rl = lib.mine with {'));
+      return path.join(dir, 'p.siri');
+    };
+    const r = siric(['diff', mk("5"), mk("7")]);
+    expect(r.stdout).toMatch(/~ top_k: 5 → 7\n {8}a: .*lib\.siri:4 \(train mine\)\n {8}b: .*lib\.siri:4 \(train mine\)/);
+    expect(r.status).toBe(1);
+  });
+});
