@@ -8,6 +8,7 @@ import { checkCommand } from './check.js';
 import { EXIT, EXIT_CODES_HELP, type Outcome } from './common.js';
 import { compareCommand } from './compare.js';
 import { compileCommand } from './compile.js';
+import { diffCommand } from './diff.js';
 import { evalCommand } from './eval.js';
 import { fmtCommand } from './fmt.js';
 import { planCommand } from './plan.js';
@@ -179,6 +180,14 @@ export function buildProgram(done: (o: Outcome) => void): Command {
       startServer();
       await new Promise<never>(() => {});
     });
+
+  program
+    .command('diff')
+    .description('the semantic difference of two pipelines: settings with their resolved values and origins, the rollout budget side by side, stages and evals added or removed (exit 0 the same, 1 different, 2 trouble)')
+    .argument('<a>', 'a .siri file, REV:path (read through git, imports from the same revision), or a run directory')
+    .argument('<b>', 'the same kinds as <a>')
+    .option('--json', 'print the difference as JSON (shape in docs/diff.md)')
+    .action((a: string, b: string, o: { json?: boolean }) => done(diffCommand(a, b, o)));
 
   return program;
 }
