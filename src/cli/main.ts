@@ -10,6 +10,7 @@ import { compareCommand } from './compare.js';
 import { compileCommand } from './compile.js';
 import { diffCommand } from './diff.js';
 import { evalCommand } from './eval.js';
+import { explainCommand } from './explain.js';
 import { fmtCommand } from './fmt.js';
 import { planCommand } from './plan.js';
 import { reportCommand } from './report.js';
@@ -188,6 +189,12 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .argument('<b>', 'the same kinds as <a>')
     .option('--json', 'print the difference as JSON (shape in docs/diff.md)')
     .action((a: string, b: string, o: { json?: boolean }) => done(diffCommand(a, b, o)));
+
+  program
+    .command('explain')
+    .description('print the docs/errors.md section of a diagnostic code (E0301, W0002, R0203): what it means, an example, the fix')
+    .argument('<code>', 'a code as printed in error[CODE], in any case')
+    .action((code: string) => done(explainCommand(code)));
 
   return program;
 }
