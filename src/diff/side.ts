@@ -40,7 +40,7 @@ export function loadSide(arg: string, cwd: string = process.cwd()): Loaded {
   return compiled(arg, 'file', compileFile(arg, { mode: 'compile', host: { ...nodeHost, cwd } }));
 }
 
-function compiled(label: string, kind: Side['kind'], out: ReturnType<typeof compileFile>): Loaded {
+export function compiled(label: string, kind: Side['kind'], out: ReturnType<typeof compileFile>): Loaded {
   if (!out.ir || !out.program || !out.result) return { trouble: `${label} does not compile`, diagnostics: out.diagnostics, texts: out.texts };
   return { side: { label, kind, ir: out.ir, compiled: { program: out.program, result: out.result } } };
 }
