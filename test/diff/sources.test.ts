@@ -33,6 +33,9 @@ describe('siric diff REV:path REV:path', () => {
     expect(r.stdout).toMatch(/~ top_k: 5 → 7\n {8}a: \S*lib\.siri:4 \(train mine\)\n {8}b: \S*lib\.siri:4 \(train mine\)\n/);
     expect(r.status).toBe(1);
     expect(siric(['diff', 'HEAD:exp/p.siri', 'HEAD:exp/p.siri'], { cwd: dir }).status).toBe(0);
+    // As in git, REV:path is from the top of the repository wherever siric runs, and REV:./path from where it runs.
+    fs.mkdirSync(path.join(dir, 'exp'));
+    expect(siric(['diff', 'HEAD~1:exp/p.siri', 'HEAD:./p.siri'], { cwd: path.join(dir, 'exp') }).stdout).toContain('~ top_k: 5 → 7');
   });
 });
 
