@@ -55,4 +55,13 @@ describe('siric diff --textconv in git', () => {
     expect(r.stdout).toMatch(/^# siric diff --textconv: x\.siri does not compile here \(.*\); showing its canonical formatting\n/);
     expect(r.stdout).toContain('\npipeline p {\n  seed = 1\n}\n');
   });
+
+  it('the command line is checked: two sides, or one file with --textconv (exit 2)', () => {
+    const one = siric(['diff', 'examples/experiments/siri.siri']);
+    expect(one.status).toBe(2);
+    expect(one.stderr).toContain('error: siric diff compares two pipelines: siric diff A B');
+    const both = siric(['diff', '--textconv', 'examples/experiments/siri.siri', 'examples/experiments/siri.siri']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('error: --textconv takes one file and no other argument');
+  });
 });
