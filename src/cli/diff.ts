@@ -3,6 +3,7 @@
 import { diffSides } from '../diff/compare.js';
 import { renderDiff } from '../diff/render.js';
 import { loadSide, type Side } from '../diff/side.js';
+import { textconv } from '../diff/textconv.js';
 import { canonicalJson } from '../ir/lower.js';
 import { EXIT, printDiagnostics, type Outcome } from './common.js';
 
@@ -11,9 +12,16 @@ export const DIFF_EXIT = { same: EXIT.ok, different: EXIT.errors, trouble: EXIT.
 
 export interface DiffOptions {
   json?: boolean;
+  textconv?: string;
 }
 
-export function diffCommand(a: string, b: string, opts: DiffOptions): Outcome {
+export function diffCommand(a: string | undefined, b: string | undefined, opts: DiffOptions): Outcome {
+  // git runs the textconv with the file as its only argument; a failing textconv breaks `git diff`.
+  if (opts.textconv !== undefined) {
+    if (a !== undefined) return { code: DIFF_EXIT.trouble, stderr: `error: --textconv takes one file and no other argument, e.g. siric diff --textconv ${opts.textconv}\n` };
+    return { code: EXIT.ok, stdout: textconv(opts.textconv) };
+  }
+  if (a === undefined || b === undefined) return { code: DIFF_EXIT.trouble, stderr: 'error: siric diff compares two pipelines: siric diff A B (files, REV:path or run directories), or prints one with --textconv FILE\n' };
   const sides: Side[] = [];
   let stderr = '';
   for (const arg of [a, b]) {

@@ -10,6 +10,7 @@ import { compareCommand } from './compare.js';
 import { compileCommand } from './compile.js';
 import { diffCommand } from './diff.js';
 import { evalCommand } from './eval.js';
+import { explainCommand } from './explain.js';
 import { fmtCommand } from './fmt.js';
 import { planCommand } from './plan.js';
 import { reportCommand } from './report.js';
@@ -184,10 +185,17 @@ export function buildProgram(done: (o: Outcome) => void): Command {
   program
     .command('diff')
     .description('the semantic difference of two pipelines: settings with their resolved values and origins, the rollout budget side by side, stages and evals added or removed (exit 0 the same, 1 different, 2 trouble)')
-    .argument('<a>', 'a .siri file, REV:path (read through git, imports from the same revision), or a run directory')
-    .argument('<b>', 'the same kinds as <a>')
+    .argument('[a]', 'a .siri file, REV:path (read through git, imports from the same revision), or a run directory')
+    .argument('[b]', 'the same kinds as <a>')
     .option('--json', 'print the difference as JSON (shape in docs/diff.md)')
-    .action((a: string, b: string, o: { json?: boolean }) => done(diffCommand(a, b, o)));
+    .option('--textconv <file>', "print one pipeline's resolved settings and budgets as text, for git's diff.siri.textconv (docs/diff.md); always exits 0")
+    .action((a: string | undefined, b: string | undefined, o: { json?: boolean; textconv?: string }) => done(diffCommand(a, b, o)));
+
+  program
+    .command('explain')
+    .description('print the docs/errors.md section of a diagnostic code (E0301, W0002, R0203): what it means, an example, the fix')
+    .argument('<code>', 'a code as printed in error[CODE], in any case')
+    .action((code: string) => done(explainCommand(code)));
 
   return program;
 }

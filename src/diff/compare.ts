@@ -6,7 +6,7 @@ import type { IR, IRNode, IRTrain } from '../ir/graph.js';
 import { canonicalJson } from '../ir/lower.js';
 import { originOf, specAt, type Origin } from '../semantics/provenance.js';
 import type { Json, Spec } from '../semantics/types.js';
-import { fnParams, keyTableOf, settingOf } from './settings-map.js';
+import { fnParams, keyTableOf, settingOf, type SettingRef } from './settings-map.js';
 import type { Side } from './side.js';
 
 export const DIFF_FORMAT = 1;
@@ -99,7 +99,7 @@ export interface Diff {
 }
 
 type Obj = Record<string, Json>;
-type AnyNode = IRNode | ({ type: 'pipeline' } & IR['pipeline']);
+export type AnyNode = IRNode | ({ type: 'pipeline' } & IR['pipeline']);
 
 export function diffSides(a: Side, b: Side): Diff {
   const nodesA = nodeMap(a.ir);
@@ -149,7 +149,7 @@ function semantic(ir: IR): object {
   return { ...rest, pipeline };
 }
 
-function nodeMap(ir: IR): Map<string, AnyNode> {
+export function nodeMap(ir: IR): Map<string, AnyNode> {
   const m = new Map<string, AnyNode>();
   m.set('pipeline', { type: 'pipeline', ...ir.pipeline });
   for (const n of ir.nodes) m.set(n.id, n);
@@ -157,7 +157,7 @@ function nodeMap(ir: IR): Map<string, AnyNode> {
 }
 
 /** Leaves of a node: nested objects are walked, lists compared whole. The budget is the schedule section's. */
-function leaves(n: AnyNode): Map<string, Json> {
+export function leaves(n: AnyNode): Map<string, Json> {
   const out = new Map<string, Json>();
   const walk = (v: Json, at: string[]): void => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
@@ -178,8 +178,7 @@ function nodeChanges(id: string, na: AnyNode, nb: AnyNode, a: Side, b: Side): Se
     const va = la.get(field);
     const vb = lb.get(field);
     if (va !== undefined && vb !== undefined && canonicalJson(va) === canonicalJson(vb)) continue;
-    const setting = settingOf(na.type, field.split('.'), keyTableOf(na));
-    const name = setting?.exact ? setting.path.join('.') : field;
+    const { setting, name } = fieldSetting(na, field);
     const change: SettingChange = { node: id, name, field, change: va === undefined ? 'added' : vb === undefined ? 'removed' : 'changed' };
     if (va !== undefined) change.a = sideValue(a, id, na, field, va, setting?.path);
     if (vb !== undefined) change.b = sideValue(b, id, nb, field, vb, setting?.path);
@@ -188,7 +187,13 @@ function nodeChanges(id: string, na: AnyNode, nb: AnyNode, a: Side, b: Side): Se
   return out;
 }
 
-function sideValue(side: Side, id: string, node: AnyNode, field: string, value: Json, setting: string[] | undefined): SideValue {
+/** The setting a graph field holds, and the name it shows under: the setting's, when the field is exactly it. */
+export function fieldSetting(node: AnyNode, field: string): { setting: SettingRef | undefined; name: string } {
+  const setting = settingOf(node.type, field.split('.'), keyTableOf(node));
+  return { setting, name: setting?.exact ? setting.path.join('.') : field };
+}
+
+export function sideValue(side: Side, id: string, node: AnyNode, field: string, value: Json, setting: string[] | undefined): SideValue {
   const spec = setting ? specAt(keyTableOf(node), setting) : undefined;
   return { value, text: formatValue(value, spec, field), origin: setting ? originIn(side, id, setting) : { kind: 'derived' } };
 }
@@ -231,7 +236,7 @@ export function formatValue(v: Json, spec: Spec | undefined, field = ''): string
   return String(v);
 }
 
-function summary(t: IRTrain): BudgetSummary {
+export function summary(t: IRTrain): BudgetSummary {
   const by = t.budget.by_step;
   const tokens = by.reduce((s, x) => s + x, 0);
   return {

@@ -57,7 +57,7 @@ function settingLines(c: SettingChange): string[] {
   return lines;
 }
 
-function phaseCells(s: BudgetSummary | null): string[][] {
+export function phaseCells(s: BudgetSummary | null): string[][] {
   if (!s) return [];
   return s.phases.map((p) => [`${p.name}-${p.cycle}`, p.role, `${p.start} → ${p.end}`, p.from === p.to ? `${p.from}` : `${p.from} → ${p.to}`, p.curve]);
 }

@@ -40,7 +40,7 @@ export function loadSide(arg: string, cwd: string = process.cwd()): Loaded {
   return compiled(arg, 'file', compileFile(arg, { mode: 'compile', host: { ...nodeHost, cwd } }));
 }
 
-function compiled(label: string, kind: Side['kind'], out: ReturnType<typeof compileFile>): Loaded {
+export function compiled(label: string, kind: Side['kind'], out: ReturnType<typeof compileFile>): Loaded {
   if (!out.ir || !out.program || !out.result) return { trouble: `${label} does not compile`, diagnostics: out.diagnostics, texts: out.texts };
   return { side: { label, kind, ir: out.ir, compiled: { program: out.program, result: out.result } } };
 }
@@ -65,9 +65,10 @@ function loadGit(label: string, rev: string, file: string, cwd: string): Loaded 
     return { trouble: `${label}: \`${rev}\` is not a revision of a git repository here (and no file is called ${label})` };
   }
   const host = gitHost(rev, top, cwd);
-  const abs = path.resolve(cwd, file);
+  // As in git: `REV:path` is from the top of the repository, `REV:./path` from the current folder.
+  const abs = /^\.\.?\//.test(file) ? path.resolve(cwd, file) : path.resolve(top, file);
   if (host.readFile(abs) === undefined) return { trouble: `${label}: there is no ${toPosix(path.relative(top, abs))} in ${rev}` };
-  return compiled(label, 'git', compileFile(file, { mode: 'compile', host, display: label }));
+  return compiled(label, 'git', compileFile(abs, { mode: 'compile', host, display: label }));
 }
 
 const toPosix = (p: string): string => p.split(path.sep).join('/');
