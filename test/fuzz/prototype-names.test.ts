@@ -12,7 +12,7 @@ import { renderAllHuman } from '../../src/diagnostics/render.js';
 import { formatSource } from '../../src/format/printer.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BASE = fs.readFileSync(path.join(ROOT, 'examples', 'quickstart.siri'), 'utf8');
+const BASE = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'quickstart-arith.siri'), 'utf8');
 const FILE = path.join(ROOT, 'examples', 'proto.siri');
 const PROTO_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'isPrototypeOf', '__defineGetter__'];
 const SCHEDULE = /schedule budget = schedules\.siri\([^)]*\)/;

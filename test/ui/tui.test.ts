@@ -7,7 +7,7 @@ import type { RunEvent, StepMetrics } from '../../src/runtime/types.js';
 import { initialState, reduce, type TuiState } from '../../src/ui/tui/state.js';
 import { App, sparkline } from '../../src/ui/tui/view.js';
 
-const ir = compileFile('examples/quickstart.siri', { mode: 'compile' }).ir!;
+const ir = compileFile('test/fixtures/quickstart-arith.siri', { mode: 'compile' }).ir!;
 const T0 = 1_000_000;
 
 function step(global: number, over: Partial<StepMetrics> = {}): RunEvent {

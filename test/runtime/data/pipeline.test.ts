@@ -20,7 +20,7 @@ function compile(file: string, text?: string): IR {
 const nodesOf = <T>(ir: IR, type: string) => ir.nodes.filter((n) => n.type === type) as T[];
 
 describe('the quickstart pipeline', () => {
-  it('loads its dataset; the reference solutions earn full reward from final_answer', async () => {
+  it('loads its dataset; the reference solutions earn full reward from final_answer, but for the teacher\'s slips', async () => {
     const file = path.join(root, 'examples/quickstart.siri');
     const ir = compile(file);
     const [ds] = nodesOf<IRDataset>(ir, 'dataset');
@@ -31,9 +31,14 @@ describe('the quickstart pipeline', () => {
 
     const rewards = await buildRewards(nodesOf<IRReward>(ir, 'reward'), { baseDir: path.dirname(file) });
     const batch = new ExampleStream(data.train, { seed: ir.pipeline.seed, name: 'train.rl', shuffle: ds!.shuffle }).next(64);
-    const scored = await rewards.score(batch.map((e) => ({ prompt: e.prompt, response: e.response!, answer: e.answer!, truncated: false, length: e.response!.length, budget: 112 })));
-    expect(scored.total).toEqual(batch.map(() => 1));
-    expect(scored.correct.every(Boolean)).toBe(true);
+    const score = (rows: typeof batch) => rewards.score(rows.map((e) => ({ prompt: e.prompt, response: e.response!, answer: e.answer!, truncated: false, length: e.response!.length, budget: 96 })));
+    // tasks.chain's imperfect teacher (teacher_error = 0.3) slips in about 30 % of the training
+    // solutions and carries the slip to a wrong final answer; the held-out split has no slips.
+    const right = (await score(batch)).correct.filter(Boolean).length / batch.length;
+    expect(right).toBeGreaterThan(0.5);
+    expect(right).toBeLessThan(0.9);
+    const held = await score(data.eval);
+    expect(held.total).toEqual(data.eval.map(() => 1));
     // The longest prompt + solution fits the model's 256-token context with room to spare.
     expect(Math.max(...data.train.map((e) => e.prompt.length + e.response!.length))).toBeLessThan(160);
   });

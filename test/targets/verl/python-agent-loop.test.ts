@@ -16,7 +16,7 @@ const TRAIN = 'siri_verl.SiriBudgetAgentLoop';
 const EVAL = 'siri_verl.SiriEvalAgentLoop';
 
 describe.skipIf(NO_PYTHON)('the siri_verl agent loops', () => {
-  const ir = compileIR('examples/quickstart.siri');
+  const ir = compileIR('test/fixtures/quickstart-arith.siri');
   const byStep = grpoStage(ir).budget.by_step;
   const dir = makeJob(ir);
   const steps = [1, 20, 21, 45, 120];

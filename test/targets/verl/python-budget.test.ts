@@ -53,7 +53,7 @@ describe.skipIf(NO_PYTHON)('siri_verl.budget_at', () => {
   });
 
   it('refuses a step outside the stage, and works from SIRI_JOB_DIR', () => {
-    const ir = compileIR('examples/quickstart.siri');
+    const ir = compileIR('test/fixtures/quickstart-arith.siri');
     const dir = makeJob(ir);
     writeFileSync(path.join(dir, 'probe.py'), 'import siri_verl\nprint(siri_verl.budget_at(1), siri_verl.budget_at(120))\ntry:\n    siri_verl.budget_at(121)\nexcept ValueError as e:\n    print(e)\n');
     const r = python([path.join(dir, 'probe.py')], { cwd: ROOT, pythonPath: [path.join(ROOT, 'src/targets/verl/python')], env: { SIRI_JOB_DIR: dir } });
