@@ -1,5 +1,5 @@
-// `siric compare RUN_DIR...`: variants (same pipeline and overrides) side by side, mean ± std over
-// seeds at every eval point; --out also writes the charts (SVG) and the tables (Markdown, JSON).
+// `siric compare RUN_DIR...`: variants (same pipeline and overrides) side by side, mean ± std (or,
+// with --spread se, ± standard error) over seeds at every eval point; --out also writes the charts (SVG) and the tables (Markdown, JSON).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, type Outcome } from './common.js';
@@ -9,10 +9,14 @@ export interface CompareOptions {
   json?: boolean;
   out?: string;
   baseline?: string;
+  spread?: string;
 }
 
 export async function compareCommand(paths: string[], o: CompareOptions): Promise<Outcome> {
-  const { compareRuns, variantTables, finalTable, problemLines, planeSpec, stepsSpec, pairedDeltas, deltaTable } = await import('../report/compare.js');
+  const { compareRuns, variantTables, finalTable, problemLines, planeSpec, stepsSpec, pairedDeltas, deltaTable, SPREAD_LABEL } = await import('../report/compare.js');
+  if (o.spread !== undefined && o.spread !== 'std' && o.spread !== 'se') return { code: EXIT.usage, stderr: `error: --spread takes \`std\` (the runs' standard deviation) or \`se\` (the standard error of the mean), not \`${o.spread}\`\n` };
+  const spread = (o.spread ?? 'std') as 'std' | 'se';
+  const label = SPREAD_LABEL[spread];
   const c = compareRuns(paths);
   const stderr = problemLines(c);
   if (c.variants.length === 0) return { code: EXIT.errors, stderr: stderr + 'error: no readable run directories to compare\n' };
@@ -21,8 +25,9 @@ export async function compareCommand(paths: string[], o: CompareOptions): Promis
   /** The tables, as text or Markdown: per variant, at the last point, and against the baseline. */
   const tables = (markdown: boolean): string => {
     const head = (title: string): string => (markdown ? `#### ${title}\n\n` : `${title}:\n`);
-    const against = o.baseline && deltas ? `\n${head(`Against ${o.baseline}, paired by seed (mean ± std of the per-seed differences)`)}${deltaTable(c, o.baseline, deltas, { markdown })}` : '';
-    return `${variantTables(c, { markdown })}\n${head('At the last eval point')}${finalTable(c, { markdown })}${against}`;
+    const against = o.baseline && deltas ? `\n${head(`Against ${o.baseline}, paired by seed (mean ± ${label} of the per-seed differences)`)}${deltaTable(c, o.baseline, deltas, { markdown, spread })}` : '';
+    const intro = spread === 'std' ? '' : markdown ? `Mean ± standard error (s.e.) over seeds.\n\n` : `mean ± standard error (s.e.) over seeds\n\n`;
+    return `${intro}${variantTables(c, { markdown, spread })}\n${head('At the last eval point')}${finalTable(c, { markdown, spread })}${against}`;
   };
   const text = tables(!!o.markdown);
   let written = '';
@@ -35,8 +40,8 @@ export async function compareCommand(paths: string[], o: CompareOptions): Promis
     ];
     for (const col of [...new Set(c.variants.flatMap((v) => v.columns))]) {
       const slug = col.replace(/[^a-z0-9]+/gi, '');
-      files.push([`accuracy-tokens-${slug}.svg`, await renderSvg(planeSpec(c, col))]);
-      files.push([`over-steps-${slug}.svg`, await renderSvg(stepsSpec(c, col))]);
+      files.push([`accuracy-tokens-${slug}.svg`, await renderSvg(planeSpec(c, col, spread))]);
+      files.push([`over-steps-${slug}.svg`, await renderSvg(stepsSpec(c, col, spread))]);
     }
     for (const [name, body] of files) fs.writeFileSync(path.join(o.out, name), body);
     written = files.map(([name]) => `wrote ${path.join(o.out!, name)}\n`).join('');

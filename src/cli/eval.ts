@@ -19,6 +19,8 @@ export interface EvalOptions {
   limit?: number;
   backend?: string;
   json?: boolean;
+  /** Also write every judged response to this JSONL file. */
+  rows?: string;
 }
 
 const fail = (message: string, hint?: string): Outcome => ({ code: EXIT.errors, stderr: `error: ${message}\n${hint ? `  = help: ${hint}\n` : ''}` });
@@ -87,6 +89,7 @@ export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<O
   if (fs.existsSync(path.join(checkpoint, 'manifest.json'))) return listCheckpoints(checkpoint, o);
   const src = source(checkpoint, o, runDirOf);
   if ('code' in src) return src;
+  const rows: string[] = [];
   try {
     const r = await evaluateCheckpoint({
       checkpoint,
@@ -99,7 +102,15 @@ export async function evalCommand(checkpoint: string, o: EvalOptions): Promise<O
       ...(o.maxTokens ? { maxTokens: o.maxTokens } : {}),
       ...(o.limit ? { limit: o.limit } : {}),
       backend: (o.backend ?? 'auto') as 'auto',
+      ...(o.rows ? { onRow: (row: object) => rows.push(JSON.stringify(row)) } : {}),
     });
+    // Written whole through a temporary file: a file that exists holds every row of the eval.
+    if (o.rows) {
+      const tmp = `${o.rows}.tmp-${process.pid}`;
+      fs.mkdirSync(path.dirname(path.resolve(o.rows)), { recursive: true });
+      fs.writeFileSync(tmp, rows.map((l) => l + '\n').join(''));
+      fs.renameSync(tmp, o.rows);
+    }
     const warnings = [r.greedy, r.sampled].map((m) => m && judgeWarning(m)).filter((w): w is string => !!w);
     if (o.json) return { code: EXIT.ok, stdout: JSON.stringify({ checkpoint: path.resolve(checkpoint), ...r, ...(warnings.length ? { warnings } : {}) }) + '\n' };
     const row = (label: string, m: typeof r.greedy): string =>

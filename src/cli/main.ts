@@ -143,7 +143,8 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .option('--json', 'print the comparison as JSON')
     .option('--out <dir>', 'also write the charts (SVG), compare.md and compare.json there')
     .option('--baseline <variant>', 'also show each variant minus this one at the last shared eval point, paired by seed')
-    .action(async (paths: string[], o: { markdown?: boolean; json?: boolean; out?: string; baseline?: string }) => done(await compareCommand(paths, o)));
+    .option('--spread <std|se>', 'what follows ± in the tables and charts: `std`, the runs\' standard deviation (default), or `se`, the standard error of the mean')
+    .action(async (paths: string[], o: { markdown?: boolean; json?: boolean; out?: string; baseline?: string; spread?: string }) => done(await compareCommand(paths, o)));
 
   program
     .command('eval')
@@ -159,8 +160,9 @@ export function buildProgram(done: (o: Outcome) => void): Command {
     .option('--limit <n>', 'evaluate at most n problems', positiveInt)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']))
     .option('--json', 'print the result as JSON')
+    .option('--rows <file>', 'also write every judged response (prompt, answer, response, tokens, truncated, correct) to this JSONL file')
     .addOption(setOption())
-    .action(async (checkpoint: string, o: { data: string; pipeline?: string; split: 'eval' | 'train' | 'all'; samples?: number; temperature?: number; topP?: number; maxTokens?: number; limit?: number; backend?: string; json?: boolean; set?: string[] }) => done(await evalCommand(checkpoint, o)));
+    .action(async (checkpoint: string, o: { data: string; pipeline?: string; split: 'eval' | 'train' | 'all'; samples?: number; temperature?: number; topP?: number; maxTokens?: number; limit?: number; backend?: string; json?: boolean; rows?: string; set?: string[] }) => done(await evalCommand(checkpoint, o)));
 
   program
     .command('bench')

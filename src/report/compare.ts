@@ -10,14 +10,23 @@ import { readRun, type RunData } from './report.js';
 
 export interface Stat {
   mean: number;
+  /** Sample standard deviation (n − 1): the spread of the runs. */
   std: number;
+  /** Standard error of the mean, std / √n: how well the mean is known. */
+  se: number;
   n: number;
 }
+
+/** Which of a Stat's two spreads the tables and charts show after `±`. */
+export type Spread = 'std' | 'se';
+export const SPREAD_LABEL: Record<Spread, string> = { std: 'std', se: 's.e.' };
 
 export interface PointRow {
   step: number;
   /** What the step is: `after SFT`, `compress-2 end`, `step 640`, `end`. */
   when: string;
+  /** A SIRI-low / SIRI-high point: the end of a compression / expansion phase of the run's plan. */
+  siri?: 'low' | 'high';
   /** By column (`greedy`, `mean@4`): accuracy and mean response tokens over the variant's runs. */
   cells: Record<string, Cell>;
 }
@@ -78,16 +87,25 @@ export function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
-/** Mean and sample standard deviation (n − 1; 0 for a single value). */
+/** Mean, sample standard deviation (n − 1; 0 for a single value) and standard error. */
 export function stat(xs: readonly number[]): Stat {
   const m = mean(xs);
   const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean: m, std, n: xs.length };
+  return { mean: m, std, se: std / Math.sqrt(xs.length), n: xs.length };
 }
 
 const trainNodes = (r: RunData): IRTrain[] => r.ir.nodes.filter((n): n is IRTrain => n.type === 'train').sort((a, b) => a.order - b.order);
 const evalNodes = (r: RunData): IREval[] => r.ir.nodes.filter((n): n is IREval => n.type === 'eval');
 const column = (e: IREval): string => (e.mode === 'greedy' ? 'greedy' : `mean@${e.samples}`);
+
+/** Whether the eval at `step` is at a SIRI-low or SIRI-high checkpoint of this run's plan. */
+function siriMark(r: RunData, step: number): 'low' | 'high' | undefined {
+  for (const s of trainNodes(r)) {
+    const c = s.checkpoints.find((k) => k.siri !== null && s.start_step + k.step === step);
+    if (c?.siri) return c.siri;
+  }
+  return undefined;
+}
 
 /** What the eval at `step` marks in this run's plan. */
 function whenLabel(r: RunData, step: number): string {
@@ -156,6 +174,7 @@ export function compareRuns(paths: readonly string[]): Comparison {
       .map(([step, cells]) => ({
         step,
         when: whenLabel(first.run, step),
+        ...(siriMark(first.run, step) ? { siri: siriMark(first.run, step) } : {}),
         cells: Object.fromEntries([...cells.entries()].map(([col, c]) => [col, { accuracy: stat(c.acc), tokens: stat(c.tok), by_seed: c.seeds.map((seed, i) => ({ seed, accuracy: c.acc[i]!, tokens: c.tok[i]! })) }])),
       }));
     return {
@@ -204,7 +223,13 @@ function incomparable(runs: { variant: string; run: RunData }[]): Problem[] {
 
 // ---------- tables ----------
 
-const pm = (s: Stat | undefined, f: (x: number) => string): string => (!s ? '-' : s.n > 1 ? `${f(s.mean)} ± ${f(s.std)}` : f(s.mean));
+const pm = (s: Stat | undefined, f: (x: number) => string, spread: Spread = 'std'): string => (!s ? '-' : s.n > 1 ? `${f(s.mean)} ± ${f(s[spread])}` : f(s.mean));
+
+export interface TableOptions {
+  markdown?: boolean;
+  /** What follows `±`: the runs' standard deviation (default) or the standard error of the mean. */
+  spread?: Spread;
+}
 const pctf = (x: number): string => (x * 100).toFixed(1);
 const tokf = (x: number): string => x.toFixed(1);
 
@@ -222,27 +247,29 @@ function variantHead(v: Variant): string[] {
   return ['after step', 'when', ...v.columns.flatMap((c) => [`${c} acc %`, `${c} tokens`])];
 }
 
-/** One table per variant: every eval point, accuracy and mean tokens as mean ± std over seeds. */
-export function variantTables(c: Comparison, o: { markdown?: boolean } = {}): string {
+/** One table per variant: every eval point, accuracy and mean tokens as mean ± std (or s.e.) over seeds. */
+export function variantTables(c: Comparison, o: TableOptions = {}): string {
   const md = !!o.markdown;
+  const sp = o.spread ?? 'std';
   return c.variants
     .map((v) => {
       const title = `${v.name} — ${v.runs.length} run${v.runs.length === 1 ? '' : 's'} (seed${v.seeds.length === 1 ? '' : 's'} ${v.seeds.join(', ')})`;
-      const rows = v.points.map((p) => [String(p.step), p.when, ...v.columns.flatMap((col) => [pm(p.cells[col]?.accuracy, pctf), pm(p.cells[col]?.tokens, tokf)])]);
+      const rows = v.points.map((p) => [String(p.step), p.siri ? `${p.when} (SIRI-${p.siri})` : p.when, ...v.columns.flatMap((col) => [pm(p.cells[col]?.accuracy, pctf, sp), pm(p.cells[col]?.tokens, tokf, sp)])]);
       return (md ? `#### ${title}\n\n` : `${title}\n`) + table(variantHead(v), rows, md);
     })
     .join('\n');
 }
 
 /** The variants side by side at their last eval point. */
-export function finalTable(c: Comparison, o: { markdown?: boolean } = {}): string {
+export function finalTable(c: Comparison, o: TableOptions = {}): string {
+  const sp = o.spread ?? 'std';
   const cols = [...new Set(c.variants.flatMap((v) => v.columns))];
   const head = ['variant', 'runs', 'step', ...cols.flatMap((col) => [`${col} acc %`, `${col} tokens`]), 'RL sample tokens (last 10 steps)', 'train time (s)'];
   const rows = c.variants.map((v) => {
     const last = v.points[v.points.length - 1];
     const t = stat(v.runs.map((r) => r.train_time_s));
     const lens = v.runs.map((r) => r.rl_len_last10).filter((x): x is number => x !== null);
-    return [v.name, String(v.runs.length), last ? String(last.step) : '-', ...cols.flatMap((col) => [pm(last?.cells[col]?.accuracy, pctf), pm(last?.cells[col]?.tokens, tokf)]), lens.length ? pm(stat(lens), tokf) : '-', pm(t, (x) => x.toFixed(0))];
+    return [v.name, String(v.runs.length), last ? String(last.step) : '-', ...cols.flatMap((col) => [pm(last?.cells[col]?.accuracy, pctf, sp), pm(last?.cells[col]?.tokens, tokf, sp)]), lens.length ? pm(stat(lens), tokf, sp) : '-', pm(t, (x) => x.toFixed(0), sp)];
   });
   return table(head, rows, !!o.markdown, 1);
 }
@@ -281,13 +308,14 @@ export function pairedDeltas(c: Comparison, baseline: string): Delta[] | string 
 }
 
 /** The paired differences as a table: Δ accuracy in points, Δ tokens, and Δ tokens relative to the baseline. */
-export function deltaTable(c: Comparison, baseline: string, ds: Delta[], o: { markdown?: boolean } = {}): string {
+export function deltaTable(c: Comparison, baseline: string, ds: Delta[], o: TableOptions = {}): string {
+  const sp = o.spread ?? 'std';
   const base = c.variants.find((v) => v.name === baseline)!;
   const head = ['variant', 'eval', 'step', 'seeds', 'Δ acc (points)', 'Δ tokens', 'Δ tokens %'];
   const rows = ds.map((d) => {
     const b = base.points.find((p) => p.step === d.step)!.cells[d.column]!.tokens.mean;
     const sgn = (x: number, f: (y: number) => string): string => (x > 0 ? '+' : '') + f(x);
-    const pmS = (s: Stat, f: (y: number) => string): string => (s.n > 1 ? `${sgn(s.mean, f)} ± ${f(s.std)}` : sgn(s.mean, f));
+    const pmS = (s: Stat, f: (y: number) => string): string => (s.n > 1 ? `${sgn(s.mean, f)} ± ${f(s[sp])}` : sgn(s.mean, f));
     return [d.variant, d.column, String(d.step), d.seeds.join(','), pmS(d.accuracy, pctf), pmS(d.tokens, tokf), sgn((d.tokens.mean / b) * 100, (x) => x.toFixed(1))];
   });
   return table(head, rows, !!o.markdown, 2);
@@ -301,44 +329,53 @@ export function problemLines(c: Comparison): string {
 
 const WIDTH = 560;
 
-/** Mean accuracy against mean tokens per variant, one point per eval point, with ±std bars. */
-export function planeSpec(c: Comparison, col: string): TopLevelSpec {
+/**
+ * Accuracy against mean tokens: per variant its mean at every eval point (a path in step order, with
+ * ± std or s.e. bars), and every run's own value at every point, so that the spread behind a mean
+ * stays visible.
+ */
+export function planeSpec(c: Comparison, col: string, spread: Spread = 'std'): TopLevelSpec {
   const values = c.variants.flatMap((v) =>
     v.points
       .filter((p) => p.cells[col])
       .map((p) => {
         const { accuracy: a, tokens: t } = p.cells[col]!;
-        return { variant: v.name, step: p.step, when: p.when, acc: a.mean, acc_lo: a.mean - a.std, acc_hi: a.mean + a.std, tok: t.mean, tok_lo: t.mean - t.std, tok_hi: t.mean + t.std, n: a.n };
+        return { variant: v.name, step: p.step, when: p.when, acc: a.mean, acc_lo: a.mean - a[spread], acc_hi: a.mean + a[spread], tok: t.mean, tok_lo: t.mean - t[spread], tok_hi: t.mean + t[spread], n: a.n };
       }),
+  );
+  const runs = c.variants.flatMap((v) =>
+    v.points
+      .filter((p) => p.cells[col])
+      .flatMap((p) => p.cells[col]!.by_seed.map((r) => ({ variant: v.name, step: p.step, when: p.when, seed: r.seed, acc: r.accuracy, tok: r.tokens }))),
   );
   const color = { field: 'variant', type: 'nominal', title: 'Variant' };
   const x = { field: 'tok', type: 'quantitative', title: `Mean response tokens (${col})`, scale: { zero: false } };
   const y = { field: 'acc', type: 'quantitative', title: `Accuracy (${col})`, axis: { format: '.0%' }, scale: { zero: false } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `Accuracy against mean response tokens (${col}), mean ± std over seeds`, subtitle: 'each path runs through a variant\'s eval points in step order' },
+    title: { text: `Accuracy against mean response tokens (${col}), mean ± ${SPREAD_LABEL[spread]} over seeds`, subtitle: 'each path runs through a variant\'s eval points in step order; small rings: every run at every point' },
     width: WIDTH,
     height: 340,
-    data: { values },
     layer: [
-      { mark: { type: 'rule', opacity: 0.35 }, encoding: { x, y: { field: 'acc_lo', type: 'quantitative' }, y2: { field: 'acc_hi' }, color } },
-      { mark: { type: 'rule', opacity: 0.35 }, encoding: { y, x: { field: 'tok_lo', type: 'quantitative' }, x2: { field: 'tok_hi' }, color } },
-      { mark: { type: 'line', strokeWidth: 1.2, opacity: 0.6 }, encoding: { x, y, color, order: { field: 'step', type: 'quantitative' } } },
-      { mark: { type: 'point', filled: true, size: 45 }, encoding: { x, y, color, tooltip: [{ field: 'variant' }, { field: 'step' }, { field: 'when' }, { field: 'acc' }, { field: 'tok' }, { field: 'n' }] } },
+      { data: { values: runs }, mark: { type: 'point', filled: false, size: 14, opacity: 0.45 }, encoding: { x, y, color, tooltip: [{ field: 'variant' }, { field: 'seed' }, { field: 'step' }, { field: 'when' }, { field: 'acc' }, { field: 'tok' }] } },
+      { data: { values }, mark: { type: 'rule', opacity: 0.35 }, encoding: { x, y: { field: 'acc_lo', type: 'quantitative' }, y2: { field: 'acc_hi' }, color } },
+      { data: { values }, mark: { type: 'rule', opacity: 0.35 }, encoding: { y, x: { field: 'tok_lo', type: 'quantitative' }, x2: { field: 'tok_hi' }, color } },
+      { data: { values }, mark: { type: 'line', strokeWidth: 1.2, opacity: 0.6 }, encoding: { x, y, color, order: { field: 'step', type: 'quantitative' } } },
+      { data: { values }, mark: { type: 'point', filled: true, size: 45 }, encoding: { x, y, color, tooltip: [{ field: 'variant' }, { field: 'step' }, { field: 'when' }, { field: 'acc' }, { field: 'tok' }, { field: 'n' }] } },
     ],
   } as unknown as TopLevelSpec;
 }
 
-/** Accuracy and tokens over steps per variant (mean line, ±std band). */
-export function stepsSpec(c: Comparison, col: string): TopLevelSpec {
+/** Accuracy and tokens over steps per variant (mean line, ± std or s.e. band). */
+export function stepsSpec(c: Comparison, col: string, spread: Spread = 'std'): TopLevelSpec {
   const values = c.variants.flatMap((v) =>
     v.points
       .filter((p) => p.cells[col])
       .flatMap((p) => {
         const { accuracy: a, tokens: t } = p.cells[col]!;
         return [
-          { variant: v.name, step: p.step, metric: 'accuracy', mean: a.mean, lo: a.mean - a.std, hi: a.mean + a.std },
-          { variant: v.name, step: p.step, metric: 'mean response tokens', mean: t.mean, lo: t.mean - t.std, hi: t.mean + t.std },
+          { variant: v.name, step: p.step, metric: 'accuracy', mean: a.mean, lo: a.mean - a[spread], hi: a.mean + a[spread] },
+          { variant: v.name, step: p.step, metric: 'mean response tokens', mean: t.mean, lo: t.mean - t[spread], hi: t.mean + t[spread] },
         ];
       }),
   );
@@ -355,7 +392,7 @@ export function stepsSpec(c: Comparison, col: string): TopLevelSpec {
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `Held-out evals over training (${col}), mean ± std over seeds`,
+    title: `Held-out evals over training (${col}), mean ± ${SPREAD_LABEL[spread]} over seeds`,
     data: { values },
     vconcat: [panel('accuracy', 'Accuracy', '.0%'), panel('mean response tokens', 'Mean response tokens')],
   } as unknown as TopLevelSpec;

@@ -12,7 +12,23 @@ import type { EvalMetrics, Example, RewardSet, Tokenizer } from './types.js';
 /** Rows per sampling batch: bounds memory whatever the eval set's size. */
 const CHUNK = 64;
 
-export async function runEval(node: IREval, examples: Example[], m: { model: Transformer; tokenizer: Tokenizer; rewards: RewardSet; seed: number }, at: { step: number; stage: string | null; reason: string }): Promise<EvalMetrics> {
+/** One judged response of an eval, for `siric eval --rows` (which problems a model gets right). */
+export interface EvalRow {
+  /** The problem's place in the evaluated rows (0-based) and where it came from. */
+  index: number;
+  origin: string;
+  /** 0 for greedy; 0..samples-1 for the samples of a problem. */
+  sample: number;
+  mode: 'greedy' | 'sample';
+  prompt: string;
+  answer: string | null;
+  response: string;
+  tokens: number;
+  truncated: boolean;
+  correct: boolean;
+}
+
+export async function runEval(node: IREval, examples: Example[], m: { model: Transformer; tokenizer: Tokenizer; rewards: RewardSet; seed: number }, at: { step: number; stage: string | null; reason: string }, onRow?: (r: EvalRow) => void): Promise<EvalMetrics> {
   const rows = node.limit ? examples.slice(0, node.limit) : examples;
   const greedy = node.mode === 'greedy';
   const n = greedy ? 1 : node.samples;
@@ -28,6 +44,10 @@ export async function runEval(node: IREval, examples: Example[], m: { model: Tra
     const rs = await rollout(m.model, m.tokenizer, chunk, n, node.max_tokens, { temperature: greedy ? 1 : node.temperature, top_p: greedy ? 1 : node.top_p, top_k: 0 }, rng, greedy);
     const scores = await m.rewards.score(rewardInputs(rs));
     rs.forEach((r, j) => {
+      if (onRow) {
+        const index = i + Math.floor(j / n);
+        onRow({ index, origin: r.example.origin, sample: j % n, mode: greedy ? 'greedy' : 'sample', prompt: r.example.prompt, answer: r.example.answer ?? null, response: r.text, tokens: r.response.length, truncated: r.truncated, correct: !!scores.correct[j] });
+      }
       correct += scores.correct[j] ? 1 : 0;
       found += (scores.found?.[j] ?? true) ? 1 : 0;
       tokens += r.response.length;

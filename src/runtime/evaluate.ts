@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { IR, IRDataset, IREval, IRModel, IRTrain } from '../ir/graph.js';
 import { selectBackend, type BackendRequest } from './backend.js';
 import { loadDataset } from './data/dataset.js';
-import { EvalJudges, runEval } from './eval.js';
+import { EvalJudges, runEval, type EvalRow } from './eval.js';
 import { answerReward } from '../ir/judge.js';
 import { readHfConfig } from './model/hf-config.js';
 import { readShardedSafetensors } from './model/safetensors.js';
@@ -30,6 +30,8 @@ export interface EvalCheckpointOptions {
   maxTokens?: number;
   limit?: number;
   backend: BackendRequest;
+  /** Every judged response, greedy first, then the samples (`siric eval --rows`). */
+  onRow?: (r: EvalRow) => void;
 }
 
 export interface EvalCheckpointResult {
@@ -82,8 +84,8 @@ export async function evaluateCheckpoint(o: EvalCheckpointOptions): Promise<Eval
     const base: Omit<IREval, 'mode' | 'samples'> = { id: 'eval.cli', type: 'eval', name: 'cli', data: { dataset: node.id, split: o.split }, stages: [], temperature: o.temperature, top_p: o.topP, max_tokens: maxTokens, limit: o.limit ?? null, points: [], judge };
     const at = { step: 0, stage: null, reason: 'cli' };
     const m = { model, tokenizer, rewards, seed: o.seed };
-    const greedy = await runEval({ ...base, mode: 'greedy', samples: 1 }, rows, m, at);
-    const sampled = o.samples > 1 ? await runEval({ ...base, mode: 'sample', samples: o.samples }, rows, m, at) : undefined;
+    const greedy = await runEval({ ...base, mode: 'greedy', samples: 1 }, rows, m, at, o.onRow);
+    const sampled = o.samples > 1 ? await runEval({ ...base, mode: 'sample', samples: o.samples }, rows, m, at, o.onRow) : undefined;
     return { backend: `${backend.name} (${backend.device})`, dataset: node.name, split: o.split, max_tokens: maxTokens, greedy, ...(sampled ? { sampled } : {}) };
   } finally {
     await judges.close();

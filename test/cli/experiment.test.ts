@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSeeds } from '../../src/cli/sweep.js';
-import { compareRuns, findRunDirs, pairedDeltas, stat, type Comparison } from '../../src/report/compare.js';
+import { compareRuns, findRunDirs, pairedDeltas, planeSpec, stat, type Comparison } from '../../src/report/compare.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const BIN = path.join(ROOT, 'bin', 'siric.js');
@@ -284,6 +284,40 @@ describe('siric compare', () => {
     expect(bad.stderr).toContain('no variant named `nope`; the variants are:');
   });
 
+  it('--spread se: ± the standard error (std / √n) in every table, said once at the top', () => {
+    const c = compareRuns([out]);
+    const cell = c.variants[0]!.points[0]!.cells['greedy']!;
+    expect(cell.accuracy.se).toBeCloseTo(cell.accuracy.std / Math.sqrt(2), 12);
+    const se = siric(['compare', out, '--spread', 'se', '--baseline', 'fixed']);
+    expect(se.status).toBe(0);
+    expect(se.stdout.startsWith('mean ± standard error (s.e.) over seeds')).toBe(true);
+    expect(se.stdout).toContain('(mean ± s.e. of the per-seed differences)');
+    const std = siric(['compare', out, '--baseline', 'fixed']);
+    expect(std.stdout).toContain('(mean ± std of the per-seed differences)');
+    // Where the two runs differ, the s.e. shown is the std over √2: the tables do differ.
+    const spread = cell.tokens.std > 0 ? cell.tokens : cell.accuracy;
+    if (spread.std > 0) expect(se.stdout).not.toBe(std.stdout);
+    const bad = siric(['compare', out, '--spread', 'sem']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--spread takes `std`');
+  });
+
+  it('marks SIRI-low and SIRI-high points, and puts every run on the accuracy-tokens plane', () => {
+    const c = compareRuns([out]);
+    const cycles = c.variants.find((v) => v.name === 'cycles')!;
+    expect(cycles.points[0]!.siri).toBe('low');
+    expect(c.variants.find((v) => v.name === 'fixed')!.points.every((p) => p.siri === undefined)).toBe(true);
+    expect(siric(['compare', out]).stdout).toContain('compress-1 end (SIRI-low)');
+    const dir = path.join(tmp, 'cmp-se');
+    expect(siric(['compare', out, '--spread', 'se', '--out', dir]).status).toBe(0);
+    const svg = fs.readFileSync(path.join(dir, 'accuracy-tokens-greedy.svg'), 'utf8');
+    expect(svg).toContain('mean ± s.e. over seeds');
+    // One ring per run per eval point: 2 variants × 2 seeds × 2 points.
+    const spec = planeSpec(c, 'greedy', 'se') as unknown as { layer: { data: { values: { seed?: number }[] } }[] };
+    expect(spec.layer[0]!.data.values).toHaveLength(8);
+    expect(new Set(spec.layer[0]!.data.values.map((v) => v.seed))).toEqual(new Set([1, 2]));
+  });
+
   it('findRunDirs finds runs below a folder and skips checkpoints', () => {
     const { dirs, problems } = findRunDirs([out]);
     expect(problems).toEqual([]);
@@ -306,6 +340,26 @@ describe('siric eval', () => {
     // Not a degenerate match: some responses end (EOS) before the budget.
     expect(last.response_len_mean).toBeLessThan(24);
     expect(res.sampled.samples).toBe(3);
+  });
+
+  it('--rows writes every judged response; they add up to the reported accuracy and tokens', () => {
+    const run = sweep.runs[1]!;
+    const file = path.join(tmp, 'rows', 'eval-rows.jsonl');
+    const r = siric(['eval', path.join(run.run_dir, 'checkpoints', 'rl-end'), '--data', 'arith', '--samples', '2', '--rows', file, '--json', '--backend', 'wasm']);
+    expect(r.status).toBe(0);
+    const res = JSON.parse(r.stdout) as { greedy: EvalRow & { n: number }; sampled: EvalRow & { n: number } };
+    const rows = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number; sample: number; mode: string; prompt: string; answer: string; response: string; tokens: number; correct: boolean });
+    const greedy = rows.filter((x) => x.mode === 'greedy');
+    const sampled = rows.filter((x) => x.mode === 'sample');
+    expect(greedy.map((x) => x.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(sampled).toHaveLength(12);
+    expect(sampled.filter((x) => x.index === 5).map((x) => x.sample)).toEqual([0, 1]);
+    expect(greedy.filter((x) => x.correct).length / greedy.length).toBe(res.greedy.accuracy);
+    expect(greedy.reduce((a, x) => a + x.tokens, 0) / greedy.length).toBeCloseTo(res.greedy.response_len_mean, 12);
+    expect(sampled.filter((x) => x.correct).length / sampled.length).toBe(res.sampled.accuracy);
+    expect(greedy[0]!.prompt.length).toBeGreaterThan(0);
+    expect(typeof greedy[0]!.answer).toBe('string');
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['eval-rows.jsonl']);
   });
 
   it('--pipeline names where the dataset is; a human table by default', () => {
