@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileFile } from '../compiler.js';
+import type { IR, IRTrain } from '../ir/graph.js';
 import type { EvalMetrics, RunEvent } from '../runtime/types.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import { shellQuote, siricCommand } from '../util/siric-command.js';
@@ -70,6 +71,29 @@ const show = (p: string): string => {
 };
 const mmss = (s: number): string => `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 
+/**
+ * Why some pipelines could not start from the first one's checkpoint `name` (the checks
+ * `siric run --from` makes), as error lines; empty when all can.
+ */
+async function forkRefusals(pipelines: { file: string; ir: IR }[], name: string): Promise<string> {
+  const { forkMismatches } = await import('../runtime/fork.js');
+  const trunk = pipelines[0]!;
+  const stage = trunk.ir.nodes.find((n): n is IRTrain => n.type === 'train' && n.checkpoints.some((c) => c.name === name))!;
+  const at = { stage: stage.id, global_step: stage.start_step + stage.checkpoints.find((c) => c.name === name)!.step };
+  let text = '';
+  for (const p of pipelines.slice(1)) {
+    // The sweep gives every run its seed; a different seed in the file is not a difference.
+    const why = forkMismatches(trunk.ir, { ...p.ir, pipeline: { ...p.ir.pipeline, seed: trunk.ir.pipeline.seed } }, at);
+    if (why.length === 0) continue;
+    text += `error: --fork-at ${name}: ${p.file} cannot start from ${trunk.file}'s checkpoint \`${name}\`: ${why.join('; ')}\n`;
+    // Declarations imported from another file are named by the import's path from the pipeline's
+    // folder: the same shared file, imported from two folders, gives two names.
+    const same = p.ir.nodes.find((n): n is IRTrain => n.type === 'train' && n.name === stage.name && n.id !== stage.id);
+    if (same) text += `  = help: the stage is \`${stage.id.replace(/^train\./, '')}\` there and \`${same.id.replace(/^train\./, '')}\` here: imported declarations are named by their path from the pipeline's folder, so keep the variants in one folder (${path.dirname(trunk.file)})\n`;
+  }
+  return text ? text + 'error: the sweep did not start\n' : '';
+}
+
 export async function sweepCommand(files: string[], o: SweepOptions, io: { launch?: RunLauncher; log?: (line: string) => void } = {}): Promise<Outcome> {
   const launch = io.launch ?? launchSiricRun;
   const log = io.log ?? ((line: string) => process.stdout.write(line + '\n'));
@@ -77,17 +101,21 @@ export async function sweepCommand(files: string[], o: SweepOptions, io: { launc
   if (sets.some((s) => s.trim().startsWith('pipeline.seed'))) return { code: EXIT.usage, stderr: 'error: the sweep sets pipeline.seed itself; give the seeds with --seeds\n' };
 
   // Compile everything before the first run starts.
-  const pipelines: { file: string; name: string; checkpoints: string[] }[] = [];
+  const pipelines: { file: string; name: string; checkpoints: string[]; ir: IR }[] = [];
   let stderr = '';
   for (const file of files) {
     const out = compileFile(file, { mode: 'compile', sets, readFiles: true });
     stderr += printDiagnostics(out.diagnostics, out.texts);
-    if (out.ir) pipelines.push({ file, name: out.ir.pipeline.name, checkpoints: out.ir.nodes.flatMap((n) => (n.type === 'train' ? n.checkpoints.map((c) => c.name) : [])) });
+    if (out.ir) pipelines.push({ file, name: out.ir.pipeline.name, checkpoints: out.ir.nodes.flatMap((n) => (n.type === 'train' ? n.checkpoints.map((c) => c.name) : [])), ir: out.ir });
   }
   if (pipelines.length < files.length) return { code: EXIT.errors, stderr: stderr + 'error: the sweep did not start: fix the pipelines above first\n' };
   if (o.forkAt !== undefined) {
     if (pipelines.length < 2) return { code: EXIT.usage, stderr: stderr + 'error: --fork-at shares the first pipeline\'s checkpoint with the others: give at least two files\n' };
     if (!pipelines[0]!.checkpoints.includes(o.forkAt)) return { code: EXIT.usage, stderr: stderr + `error: --fork-at: ${pipelines[0]!.file} writes no checkpoint \`${o.forkAt}\`; it writes ${[...new Set(pipelines[0]!.checkpoints)].join(', ')}\n` };
+    // Every other pipeline must be able to start from that checkpoint: found out now, not after
+    // the first pipeline has trained up to it.
+    const refused = await forkRefusals(pipelines, o.forkAt);
+    if (refused) return { code: EXIT.usage, stderr: stderr + refused };
   }
   if (stderr) process.stderr.write(stderr);
 

@@ -15,8 +15,10 @@ import { compareRuns, stat, type Comparison } from '../report/compare.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'siric.js');
-const MAIN = ['fixed-long', 'fixed-short', 'linear-decay', 'siri'].map((f) => path.join('examples', 'testbed', `${f}.siri`));
-const KNOBS = fs.readdirSync(path.join(ROOT, 'examples', 'testbed', 'knobs')).filter((f) => f.endsWith('.siri')).sort().map((f) => path.join('examples', 'testbed', 'knobs', f));
+// One folder for every variant: `--fork-at` needs the shared warm-up imported by the same path.
+const DIR = path.join('examples', 'testbed');
+const MAIN = ['fixed-long', 'fixed-short', 'linear-decay', 'siri'].map((f) => path.join(DIR, `${f}.siri`));
+const KNOBS = fs.readdirSync(path.join(ROOT, DIR)).filter((f) => f.endsWith('.siri')).sort().map((f) => path.join(DIR, f)).filter((f) => !MAIN.includes(f));
 /** The variants whose checkpoints are evaluated again, row by row, to split accuracy by difficulty. */
 const BY_DIFFICULTY = ['fixed_long', 'fixed_short', 'linear_decay', 'siri'];
 /** tasks.chain's default `hard` range starts at 6 steps (stdlib/std/tasks.siri). */

@@ -145,6 +145,25 @@ describe('siric sweep', () => {
     expect(bad.stderr).toMatch(/--fork-at: .*fixed\.siri writes no checkpoint `nope`; it writes warmup-end, /);
   });
 
+  it('--fork-at refuses before training when a variant could not start from the checkpoint', () => {
+    // The same shared file imported from another folder: its stages get other names (ids).
+    const dir = path.join(tmp, 'fork-refused');
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    for (const f of ['fixed.siri', 'shared.siri']) fs.copyFileSync(path.join(FIX, f), path.join(dir, f));
+    fs.writeFileSync(path.join(dir, 'sub', 'cycles.siri'), fs.readFileSync(path.join(FIX, 'cycles.siri'), 'utf8').replace('import "shared.siri"', 'import "../shared.siri"'));
+    // A second variant in the folder of the first can: only the other folder's is refused.
+    fs.writeFileSync(path.join(dir, 'lr.siri'), fs.readFileSync(path.join(FIX, 'cycles.siri'), 'utf8').replace('pipeline cycles', 'pipeline lr'));
+    const out = path.join(dir, 'runs');
+    const r = siric(['sweep', path.join(dir, 'fixed.siri'), path.join(dir, 'sub', 'cycles.siri'), path.join(dir, 'lr.siri'), '--seeds', '1', '--fork-at', 'warmup-end', '--set', 'warmup.lr=1e-3', '--out', out]);
+    expect(r.stderr).toContain('sub/cycles.siri cannot start from');
+    expect(r.stderr).toContain('this pipeline has no stage `../shared.warmup`');
+    expect(r.stderr).toContain('keep the variants in one folder');
+    expect(r.stderr).toContain('error: the sweep did not start');
+    expect(r.stderr).not.toContain('lr.siri cannot start');
+    expect(r.status).toBe(2);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it('rejects seeds that are not distinct whole numbers, and a --set of the seed', () => {
     expect(parseSeeds('1,2,3')).toEqual([1, 2, 3]);
     expect(parseSeeds('1-3,7')).toEqual([1, 2, 3, 7]);
@@ -416,5 +435,46 @@ describe('examples/experiments', () => {
     const budgets = irs.map((ir) => (ir.nodes.find((n) => n['id'] === 'train.rl') as { budget: { by_step: number[] } }).budget.by_step);
     expect(new Set(budgets.map((b) => b.length))).toEqual(new Set([120]));
     expect(new Set(budgets.map((b) => JSON.stringify(b))).size).toBe(4);
+  });
+});
+
+describe('examples/testbed', () => {
+  const dir = path.join(ROOT, 'examples', 'testbed');
+  const main = ['fixed-long.siri', 'fixed-short.siri', 'linear-decay.siri', 'siri.siri'];
+  const knobs = fs.readdirSync(dir).filter((f) => f.endsWith('.siri') && !main.includes(f)).sort();
+  const all = [...main, ...knobs].map((f) => path.join(dir, f));
+
+  it('the four schedules and six knob variants check clean and are in canonical form', () => {
+    for (const f of main) expect(fs.existsSync(path.join(dir, f))).toBe(true);
+    expect(knobs).toEqual(['fixed-48.siri', 'siri-high128.siri', 'siri-low32.siri', 'siri-low64.siri', 'siri-phase20.siri', 'siri-phase5.siri']);
+    const files = [...all, path.join(dir, 'shared', 'base.siri')];
+    const r = siric(['check', ...files]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(siric(['fmt', '--check', ...files]).status).toBe(0);
+  });
+
+  it('differ only in the RL budget (and where an eval lands): same data, warm-up, rollouts, steps', () => {
+    const irs = all.map((f) => JSON.parse(siric(['compile', f]).stdout) as { nodes: Record<string, unknown>[] });
+    const strip = (ir: (typeof irs)[number], evalPoints: boolean): unknown =>
+      ir.nodes
+        .filter((n) => n['type'] !== 'schedule')
+        .map((n) => {
+          if (n['type'] === 'eval' && !evalPoints) {
+            const { points: _p, at_phase_end: _a, ...rest } = n;
+            return rest;
+          }
+          if (n['type'] !== 'train') return n;
+          const { budget, checkpoints: _c, ...rest } = n as { budget: { by_step: number[] }; checkpoints: unknown };
+          return { ...rest, steps_in_budget: budget.by_step.length };
+        });
+    // The four registered schedules are evaluated at the same points; a knob variant may add points.
+    for (const ir of irs.slice(1, 4)) expect(strip(ir, true)).toEqual(strip(irs[0]!, true));
+    for (const ir of irs.slice(4)) expect(strip(ir, false)).toEqual(strip(irs[0]!, false));
+    const budgets = irs.map((ir) => (ir.nodes.find((n) => n['id'] === 'train.rl') as { budget: { by_step: number[] } }).budget.by_step);
+    expect(new Set(budgets.map((b) => b.length))).toEqual(new Set([40]));
+    expect(new Set(budgets.map((b) => JSON.stringify(b))).size).toBe(all.length);
+    // Fixed-short is below every hard problem's need (34-42 tokens), as the registered claim requires.
+    expect(Math.max(...budgets[main.indexOf('fixed-short.siri')]!)).toBeLessThan(34);
   });
 });

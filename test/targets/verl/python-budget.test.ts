@@ -10,7 +10,7 @@ import type { IRCurve } from '../../../src/ir/graph.js';
 import { curveAt } from '../../../src/ir/schedule.js';
 import { compileIR, drive, grpoStage, makeJob, NO_PYTHON, PY_SRC, python } from './python-job.js';
 
-const EXAMPLES = ['examples', 'examples/experiments'].flatMap((d) =>
+const EXAMPLES = ['examples', 'examples/experiments', 'examples/testbed'].flatMap((d) =>
   readdirSync(path.join(ROOT, d))
     .filter((f) => f.endsWith('.siri'))
     .map((f) => `${d}/${f}`),
