@@ -154,9 +154,10 @@ describe('siric sweep', () => {
     // A second variant in the folder of the first can: only the other folder's is refused.
     fs.writeFileSync(path.join(dir, 'lr.siri'), fs.readFileSync(path.join(FIX, 'cycles.siri'), 'utf8').replace('pipeline cycles', 'pipeline lr'));
     const out = path.join(dir, 'runs');
-    const r = siric(['sweep', path.join(dir, 'fixed.siri'), path.join(dir, 'sub', 'cycles.siri'), path.join(dir, 'lr.siri'), '--seeds', '1', '--fork-at', 'warmup-end', '--set', 'warmup.lr=1e-3', '--out', out]);
+    const r = siric(['sweep', path.join(dir, 'fixed.siri'), path.join(dir, 'sub', 'cycles.siri'), path.join(dir, 'lr.siri'), '--seeds', '1', '--fork-at', 'warmup-end', '--out', out]);
     expect(r.stderr).toContain('sub/cycles.siri cannot start from');
-    expect(r.stderr).toContain('this pipeline has no stage `../shared.warmup`');
+    expect(r.stderr).toContain('this pipeline has no stage `shared.warmup`, where the checkpoint was taken');
+    expect(r.stderr).toContain('the stage is `shared.warmup` there and `../shared.warmup` here');
     expect(r.stderr).toContain('keep the variants in one folder');
     expect(r.stderr).toContain('error: the sweep did not start');
     expect(r.stderr).not.toContain('lr.siri cannot start');
