@@ -197,7 +197,11 @@ function lowerTrain(c: Checked, order: number, schedules: Map<string, IRSchedule
     checkpoints.push(cp);
   };
   if (ck['at_phase_end'] && schedule) {
-    for (const ph of phases) add({ step: ph.end, name: `${ph.name}-${ph.cycle}-end`, reason: 'phase_end', siri: ph.role === 'compress' ? 'low' : ph.role === 'expand' ? 'high' : null });
+    // SIRI-low/high name the turning points of an alternating schedule; a schedule that only
+    // compresses (a linear decay) or only expands has no such points, so its ends stay unlabelled.
+    const alternates = phases.some((ph) => ph.role === 'compress') && phases.some((ph) => ph.role === 'expand');
+    const siriOf = (role: string): 'low' | 'high' | null => (!alternates ? null : role === 'compress' ? 'low' : role === 'expand' ? 'high' : null);
+    for (const ph of phases) add({ step: ph.end, name: `${ph.name}-${ph.cycle}-end`, reason: 'phase_end', siri: siriOf(ph.role) });
   }
   if (ck['at_end']) add({ step: steps, name: `${c.inst.name}-end`, reason: 'stage_end', siri: null });
   if (typeof ck['every'] === 'number') {

@@ -98,9 +98,15 @@ const trainNodes = (r: RunData): IRTrain[] => r.ir.nodes.filter((n): n is IRTrai
 const evalNodes = (r: RunData): IREval[] => r.ir.nodes.filter((n): n is IREval => n.type === 'eval');
 const column = (e: IREval): string => (e.mode === 'greedy' ? 'greedy' : `mean@${e.samples}`);
 
-/** Whether the eval at `step` is at a SIRI-low or SIRI-high checkpoint of this run's plan. */
+/**
+ * Whether the eval at `step` is at a SIRI-low or SIRI-high checkpoint of this run's plan. Only a
+ * schedule that alternates has such points; the check is repeated here for run folders written
+ * before the planner stopped labelling the end of a one-way decay.
+ */
 function siriMark(r: RunData, step: number): 'low' | 'high' | undefined {
   for (const s of trainNodes(r)) {
+    const roles = new Set(s.budget.phases.map((ph) => ph.role));
+    if (!roles.has('compress') || !roles.has('expand')) continue;
     const c = s.checkpoints.find((k) => k.siri !== null && s.start_step + k.step === step);
     if (c?.siri) return c.siri;
   }

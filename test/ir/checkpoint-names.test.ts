@@ -40,6 +40,18 @@ describe('checkpoint names', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 
+  it('labels SIRI-low/high only on a schedule that alternates, not on a one-way decay', () => {
+    const decay = BASE.replace(/schedule s \{[\s\S]*?\n\}\n/, 'schedule s {\n  phase decay { steps = 8 steps  max_tokens = linear(128 -> 64) }\n}\n');
+    expect(decay).not.toBe(BASE);
+    const out = compileMem(decay);
+    expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(stage(out.ir!, 'train.rl').checkpoints.map((c) => [c.name, c.siri])).toEqual([
+      ['decay-1-end', null],
+      ['rl-end', null],
+    ]);
+    expect(renderPlan(out.ir!, 80)).not.toContain('SIRI-');
+  });
+
   it('leaves the names of a single stage as they were', () => {
     expect(stage(compileMem(BASE).ir!, 'train.rl').checkpoints.map((c) => c.name)).toEqual(['compress-1-end', 'expand-1-end', 'compress-2-end', 'expand-2-end', 'rl-end']);
   });
