@@ -137,7 +137,7 @@ export function buildProgram(done: (o: Outcome) => void): Command {
 
   program
     .command('compare')
-    .description('compare runs: per variant (pipeline + overrides), accuracy and mean tokens at every eval point, mean ± std over seeds')
+    .description('compare runs: per variant (pipeline + overrides), accuracy and mean tokens at every eval point, mean ± std (or standard error) over seeds')
     .argument('<paths...>', 'run directories, or folders holding them (e.g. a sweep\'s --out)')
     .option('--markdown', 'print the tables as Markdown')
     .option('--json', 'print the comparison as JSON')
