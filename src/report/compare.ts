@@ -346,7 +346,7 @@ export function planeSpec(c: Comparison, col: string, spread: Spread = 'std'): T
       .filter((p) => p.cells[col])
       .map((p) => {
         const { accuracy: a, tokens: t } = p.cells[col]!;
-        return { variant: v.name, step: p.step, when: p.when, acc: a.mean, acc_lo: a.mean - a[spread], acc_hi: a.mean + a[spread], tok: t.mean, tok_lo: t.mean - t[spread], tok_hi: t.mean + t[spread], n: a.n };
+        return { variant: v.name, step: p.step, when: p.when, siri: p.siri === 'low' ? 'L' : p.siri === 'high' ? 'H' : '', acc: a.mean, acc_lo: a.mean - a[spread], acc_hi: a.mean + a[spread], tok: t.mean, tok_lo: t.mean - t[spread], tok_hi: t.mean + t[spread], n: a.n };
       }),
   );
   const runs = c.variants.flatMap((v) =>
@@ -359,7 +359,7 @@ export function planeSpec(c: Comparison, col: string, spread: Spread = 'std'): T
   const y = { field: 'acc', type: 'quantitative', title: `Accuracy (${col})`, axis: { format: '.0%' }, scale: { zero: false } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `Accuracy against mean response tokens (${col}), mean ± ${SPREAD_LABEL[spread]} over seeds`, subtitle: 'each path runs through a variant\'s eval points in step order; small rings: every run at every point' },
+    title: { text: `Accuracy against mean response tokens (${col}), mean ± ${SPREAD_LABEL[spread]} over seeds`, subtitle: 'each path runs through a variant\'s eval points in step order; small rings: every run at every point; L / H: SIRI-low / SIRI-high points' },
     width: WIDTH,
     height: 340,
     layer: [
@@ -368,6 +368,8 @@ export function planeSpec(c: Comparison, col: string, spread: Spread = 'std'): T
       { data: { values }, mark: { type: 'rule', opacity: 0.35 }, encoding: { y, x: { field: 'tok_lo', type: 'quantitative' }, x2: { field: 'tok_hi' }, color } },
       { data: { values }, mark: { type: 'line', strokeWidth: 1.2, opacity: 0.6 }, encoding: { x, y, color, order: { field: 'step', type: 'quantitative' } } },
       { data: { values }, mark: { type: 'point', filled: true, size: 45 }, encoding: { x, y, color, tooltip: [{ field: 'variant' }, { field: 'step' }, { field: 'when' }, { field: 'acc' }, { field: 'tok' }, { field: 'n' }] } },
+      // The turning points of an alternating schedule, the checkpoints SIRI keeps, labelled beside their dot.
+      { data: { values: values.filter((v) => v.siri !== '') }, mark: { type: 'text', dx: 7, dy: -7, fontSize: 9, fontWeight: 'bold' }, encoding: { x, y, color, text: { field: 'siri' } } },
     ],
   } as unknown as TopLevelSpec;
 }

@@ -336,6 +336,11 @@ describe('siric compare', () => {
     const spec = planeSpec(c, 'greedy', 'se') as unknown as { layer: { data: { values: { seed?: number }[] } }[] };
     expect(spec.layer[0]!.data.values).toHaveLength(8);
     expect(new Set(spec.layer[0]!.data.values.map((v) => v.seed))).toEqual(new Set([1, 2]));
+    // The SIRI points are labelled on the plane (L/H), the fixed budget's are not.
+    const labels = spec.layer[spec.layer.length - 1]!.data.values as unknown as { variant: string; siri: string }[];
+    expect(labels.length).toBeGreaterThan(0);
+    expect(labels.every((l) => l.variant === 'cycles' && (l.siri === 'L' || l.siri === 'H'))).toBe(true);
+    expect(svg).toContain('SIRI-low / SIRI-high points');
   });
 
   it('findRunDirs finds runs below a folder and skips checkpoints', () => {
